@@ -1,0 +1,1 @@
+"""Job executors: claim jobs from PostgreSQL and run them against a backend."""

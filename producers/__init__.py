@@ -1,0 +1,1 @@
+"""Kafka producers: the request producer any component uses, and the outbox relay."""

@@ -1,0 +1,686 @@
+"""A real Kafka broker (KRaft, single node) and a real PostgreSQL, on loopback, without Docker.
+
+Kafka is the official Apache broker, fetched once from Maven Central with Maven
+into a cache outside the repository; PostgreSQL comes from the system's packages
+(installed with apt-get when missing and we are root). Both run from a state
+directory that holds their data, logs and pid files, so that ``down`` stops only
+what ``up`` started. ``up`` is idempotent; a half-started stack is cleaned up.
+
+The same code serves ``make up`` (a long-lived stack on configurable ports) and
+the test fixtures (a throwaway stack on free ports in a temporary directory).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from provisioning.errors import MissingToolError, PortInUseError, StackError
+
+KAFKA_VERSION = "4.1.1"
+LOG4J_VERSION = "2.24.3"
+JAVA_MIN_MAJOR = 17
+PG_USER = "postgres"
+
+# Brokers this process started, by pid: holding the handle lets stop() reap the child
+# (and keeps Python from warning that a running subprocess was garbage-collected).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.provisioning</groupId>
+  <artifactId>kafka-broker-classpath</artifactId>
+  <version>1</version>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>{kafka}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>{log4j}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-core</artifactId>
+      <version>{log4j}</version>
+    </dependency>
+  </dependencies>
+</project>
+"""
+
+_LOG4J2 = """status = warn
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = {level}
+rootLogger.appenderRef.out.ref = out
+logger.kafka.name = kafka.server.KafkaRaftServer
+logger.kafka.level = info
+"""
+
+
+def cache_dir() -> Path:
+    """Where downloads are kept: ``$PROVISIONING_CACHE_DIR`` or the XDG cache."""
+    explicit = os.environ.get("PROVISIONING_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "provisioning"
+
+
+def default_stack_dir() -> Path:
+    """Where ``make up`` keeps the stack's state: ``$XDG_STATE_HOME/provisioning/stack``."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "provisioning" / "stack"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _others_can_traverse(path: Path) -> bool:
+    """Whether a user other than the owner can reach ``path`` (every existing ancestor o+x)."""
+    for ancestor in [path, *path.parents]:
+        if ancestor.exists() and not ancestor.stat().st_mode & 0o001:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def check_port_free(port: int, what: str, variable: str) -> None:
+    """Raise PortInUseError naming the port and the variable that moves it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUseError(
+                f"port {port} on 127.0.0.1 is already taken, so {what} cannot listen there; "
+                f"stop whatever uses it or set {variable} to a free port"
+            ) from None
+
+
+def _port_answers(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _require(program: str, hint: str) -> str:
+    path = shutil.which(program)
+    if path is None:
+        raise MissingToolError(f"{program} is not installed or not on PATH: {hint}")
+    return path
+
+
+def _java_major(java: str) -> int:
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+    text = out.stderr + out.stdout
+    for token in text.replace('"', " ").split():
+        head = token.split(".")[0].split("-")[0]
+        if head.isdigit() and "." in token:
+            major = int(head)
+            return int(token.split(".")[1]) if major == 1 else major
+    raise MissingToolError(f"could not read the Java version from: {text.strip()[:200]}")
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def _first_existing(*paths: str) -> str | None:
+    return next((path for path in paths if Path(path).exists()), None)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+# --------------------------------------------------------------------------- Kafka
+
+
+def ensure_kafka_jars() -> Path:
+    """The broker's classpath directory, downloaded with Maven on first use."""
+    root = cache_dir() / f"kafka-{KAFKA_VERSION}"
+    libs = root / "libs"
+    done = root / ".complete"
+    if done.exists():
+        return libs
+    java = _require("java", f"install OpenJDK {JAVA_MIN_MAJOR}+ (apt-get install openjdk-17-jre)")
+    if _java_major(java) < JAVA_MIN_MAJOR:
+        raise MissingToolError(
+            f"Kafka {KAFKA_VERSION} needs Java {JAVA_MIN_MAJOR}+; {java} is older"
+        )
+    mvn = _require("mvn", "install Maven (apt-get install maven) to fetch the Kafka broker jars")
+    with _file_lock(root.with_suffix(".lock")):
+        if done.exists():
+            return libs
+        work = root / "build"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        (work / "pom.xml").write_text(_POM.format(kafka=KAFKA_VERSION, log4j=LOG4J_VERSION))
+        staging = root / "libs.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        result = subprocess.run(
+            [
+                mvn,
+                "-B",
+                "-q",
+                "-f",
+                str(work / "pom.xml"),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={staging}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise StackError(
+                f"Maven could not fetch org.apache.kafka:kafka_2.13:{KAFKA_VERSION}:\n"
+                + (result.stdout + result.stderr)[-2000:]
+            )
+        shutil.rmtree(libs, ignore_errors=True)
+        staging.rename(libs)
+        done.write_text(KAFKA_VERSION + "\n")
+    return libs
+
+
+@dataclass
+class Kafka:
+    """One KRaft broker+controller on 127.0.0.1, state under ``home``."""
+
+    home: Path
+    port: int = 9092
+    controller_port: int = 9093
+    heap: str = "512m"
+    port_variable: str = "PROVISIONING_KAFKA_PORT"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def _pidfile(self) -> Path:
+        return self.home / "kafka.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.home / "kafka.log"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self._pidfile.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        if _pid_alive(pid) and str(self.home) in _cmdline(pid):
+            return pid
+        return None
+
+    def start(self, timeout: float = 90.0) -> None:
+        if self.pid() is not None:
+            return
+        check_port_free(self.port, "Kafka", self.port_variable)
+        check_port_free(
+            self.controller_port, "the Kafka controller", "PROVISIONING_KAFKA_CONTROLLER_PORT"
+        )
+        libs = ensure_kafka_jars()
+        java = _require("java", f"install OpenJDK {JAVA_MIN_MAJOR}+")
+        self.home.mkdir(parents=True, exist_ok=True)
+        data = self.home / "kafka-data"
+        config = self.home / "server.properties"
+        config.write_text(self._server_properties(data))
+        log4j = self.home / "log4j2.properties"
+        log4j.write_text(_LOG4J2.format(level="warn"))
+        base = [
+            java,
+            f"-Xmx{self.heap}",
+            "-Xms128m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={log4j}",
+            "-cp",
+            f"{libs}/*",
+        ]
+        if not (data / "meta.properties").exists():
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            fmt = subprocess.run(
+                [
+                    *base,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    f"--cluster-id={cluster_id}",
+                    "-c",
+                    str(config),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if fmt.returncode != 0:
+                raise StackError(f"formatting Kafka storage failed:\n{fmt.stdout}{fmt.stderr}")
+        with self.log.open("ab") as out:
+            proc = subprocess.Popen(
+                [*base, "kafka.Kafka", str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.home,
+            )
+        _CHILDREN[proc.pid] = proc
+        self._pidfile.write_text(str(proc.pid))
+        try:
+            self._wait_ready(proc, timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _server_properties(self, data: Path) -> str:
+        return "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                f"log.dirs={data}",
+                "num.partitions=1",
+                "auto.create.topics.enable=true",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=4",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "transaction.state.log.num.partitions=4",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                "log.retention.hours=168",
+                "",
+            ]
+        )
+
+    def _wait_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise StackError(f"Kafka exited with code {proc.returncode}:\n{_tail(self.log)}")
+            if _port_answers(self.port) and self._admin_answers():
+                return
+            time.sleep(0.3)
+        raise StackError(f"Kafka did not answer within {timeout:.0f}s:\n{_tail(self.log)}")
+
+    def _admin_answers(self) -> bool:
+        try:
+            from confluent_kafka.admin import AdminClient  # noqa: PLC0415 - optional at import
+        except ImportError:  # without the client, a listening port is the best we can check
+            return True
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 2000})
+        try:
+            admin.list_topics(timeout=2)
+        except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+            return False
+        return True
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        pid = self.pid()
+        if pid is None:
+            self._pidfile.unlink(missing_ok=True)
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        child = _CHILDREN.pop(pid, None)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if child is not None and child.poll() is not None:
+                break
+            if child is None and not _pid_alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            if child is not None:
+                child.wait()
+        self._pidfile.unlink(missing_ok=True)
+        return True
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def postgres_bindir() -> Path:
+    """The PostgreSQL server's bin directory; installs the server with apt-get if missing."""
+    found = _find_postgres_bindir()
+    if found is not None:
+        return found
+    apt = shutil.which("apt-get")
+    if os.geteuid() != 0 or apt is None:
+        raise MissingToolError(
+            "the PostgreSQL server is not installed: install it with your package manager "
+            "(apt-get install postgresql) and run again"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for args in ([apt, "update", "-q"], [apt, "install", "-y", "-q", "postgresql"]):
+        result = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+        if result.returncode != 0:
+            raise MissingToolError(
+                f"installing PostgreSQL with {' '.join(args)} failed:\n{result.stderr[-1500:]}"
+            )
+    found = _find_postgres_bindir()
+    if found is None:
+        raise MissingToolError("apt-get installed postgresql but no server binaries were found")
+    return found
+
+
+def _find_postgres_bindir() -> Path | None:
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if candidates:
+        return candidates[-1].parent
+    pg_ctl = shutil.which("pg_ctl")
+    return Path(pg_ctl).resolve().parent if pg_ctl else None
+
+
+@dataclass
+class Postgres:
+    """A PostgreSQL cluster the project owns, listening on 127.0.0.1:``port``.
+
+    PostgreSQL refuses to run as root, so when we are root the server runs as the
+    ``postgres`` system user and its directory is handed to that user.
+    """
+
+    home: Path
+    port: int = 5432
+    database: str = "provisioning"
+    fast: bool = False  # fsync off: for throwaway test clusters only
+    port_variable: str = "PROVISIONING_POSTGRES_PORT"
+    _bindir: Path | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{self.database}"
+
+    def admin_url(self, database: str = "postgres") -> str:
+        return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def data(self) -> Path:
+        return self.home / "postgres-data"
+
+    @property
+    def log(self) -> Path:
+        return self.home / "postgres.log"
+
+    def _bin(self, name: str) -> str:
+        if self._bindir is None:
+            self._bindir = postgres_bindir()
+        return str(self._bindir / name)
+
+    def _as_owner(self, args: list[str]) -> list[str]:
+        if os.geteuid() != 0:
+            return args
+        try:
+            pwd.getpwnam(PG_USER)
+        except KeyError:
+            raise MissingToolError(
+                f"running as root, PostgreSQL needs the '{PG_USER}' system user, which is missing"
+            ) from None
+        runuser = shutil.which("runuser") or _first_existing("/usr/sbin/runuser", "/sbin/runuser")
+        if runuser is None:
+            raise MissingToolError("running as root needs runuser (util-linux) to start PostgreSQL")
+        return [runuser, "-u", PG_USER, "--", *args]
+
+    def _run(self, args: list[str], what: str) -> str:
+        result = subprocess.run(self._as_owner(args), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise StackError(f"{what} failed:\n{result.stdout}{result.stderr}\n{_tail(self.log)}")
+        return result.stdout
+
+    def running(self) -> bool:
+        if not (self.data / "PG_VERSION").exists():
+            return False
+        result = subprocess.run(
+            self._as_owner([self._bin("pg_ctl"), "status", "-D", str(self.data)]),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return result.returncode == 0
+
+    def start(self) -> None:
+        if self.running():
+            return
+        check_port_free(self.port, "PostgreSQL", self.port_variable)
+        self.home.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam(PG_USER)
+            os.chown(self.home, entry.pw_uid, entry.pw_gid)
+            self.home.chmod(0o755)
+        try:
+            if not (self.data / "PG_VERSION").exists():
+                self._run(
+                    [
+                        self._bin("initdb"),
+                        "-D",
+                        str(self.data),
+                        "-U",
+                        PG_USER,
+                        "--auth=trust",
+                        "--encoding=UTF8",
+                        "--no-locale",
+                        "--no-instructions",
+                    ],
+                    "initdb",
+                )
+            options = [
+                f"-p {self.port}",
+                "-c listen_addresses=127.0.0.1",
+                f"-k {self.home}",
+                "-c max_connections=200",
+            ]
+            if self.fast:
+                options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+            self._run(
+                [
+                    self._bin("pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.log),
+                    "-o",
+                    " ".join(options),
+                ],
+                "starting PostgreSQL",
+            )
+            self._ensure_database()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _ensure_database(self) -> None:
+        createdb = [self._bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER]
+        result = subprocess.run(
+            self._as_owner([*createdb, self.database]), capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0 and "already exists" not in result.stderr:
+            raise StackError(f"creating database {self.database!r} failed: {result.stderr}")
+
+    def stop(self) -> bool:
+        if not self.running():
+            return False
+        self._run(
+            [self._bin("pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data)],
+            "stopping PostgreSQL",
+        )
+        return True
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+@dataclass
+class LocalStack:
+    """Kafka and PostgreSQL together, as ``make up`` / ``make down`` run them."""
+
+    home: Path
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    postgres_port: int = 5432
+    fast: bool = False
+    postgres_home: Path | None = None  # default: <home>/postgres
+
+    @classmethod
+    def from_env(cls) -> LocalStack:
+        def port(name: str, default: int) -> int:
+            raw = os.environ.get(name, str(default))
+            if not raw.isdigit() or not 0 < int(raw) < 65536:
+                raise StackError(f"{name}: {raw!r} is not a port number in 1..65535")
+            return int(raw)
+
+        kafka_port = port("PROVISIONING_KAFKA_PORT", 9092)
+        postgres_port = port("PROVISIONING_POSTGRES_PORT", 5432)
+        explicit = os.environ.get("PROVISIONING_STACK_DIR")
+        home = Path(explicit) if explicit else default_stack_dir()
+        postgres_home = None
+        if os.geteuid() == 0 and not _others_can_traverse(home):
+            # The server runs as the postgres user, who cannot reach root's home:
+            # its cluster lives in that user's own home, one per port.
+            postgres_home = (
+                Path(pwd.getpwnam(PG_USER).pw_dir) / "provisioning-stack" / str(postgres_port)
+            )
+        return cls(
+            home=home,
+            kafka_port=kafka_port,
+            kafka_controller_port=port("PROVISIONING_KAFKA_CONTROLLER_PORT", kafka_port + 1),
+            postgres_port=postgres_port,
+            postgres_home=postgres_home,
+        )
+
+    @property
+    def kafka(self) -> Kafka:
+        return Kafka(self.home / "kafka", self.kafka_port, self.kafka_controller_port)
+
+    @property
+    def postgres(self) -> Postgres:
+        home = self.postgres_home or self.home / "postgres"
+        return Postgres(home, self.postgres_port, fast=self.fast)
+
+    def env(self) -> dict[str, str]:
+        """The settings a component needs to use this stack."""
+        return {
+            "PROVISIONING_KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap,
+            "PROVISIONING_DATABASE_URL": self.postgres.url,
+        }
+
+    def up(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        postgres, kafka = self.postgres, self.kafka
+        started_postgres = not postgres.running()
+        # Check every port first, so a taken one fails before anything starts.
+        if started_postgres:
+            check_port_free(postgres.port, "PostgreSQL", postgres.port_variable)
+        if kafka.pid() is None:
+            check_port_free(kafka.port, "Kafka", kafka.port_variable)
+            check_port_free(
+                kafka.controller_port, "the Kafka controller", "PROVISIONING_KAFKA_CONTROLLER_PORT"
+            )
+        postgres.start()
+        try:
+            kafka.start()
+        except BaseException:
+            if started_postgres:
+                postgres.stop()
+            raise
+        (self.home / "env").write_text(
+            "".join(f"export {key}={value}\n" for key, value in self.env().items())
+        )
+
+    def down(self) -> list[str]:
+        stopped = []
+        if self.kafka.stop():
+            stopped.append("kafka")
+        if self.postgres.stop():
+            stopped.append("postgres")
+        return stopped
+
+    def status(self) -> dict[str, str]:
+        kafka_pid = self.kafka.pid()
+        return {
+            "kafka": f"running on {self.kafka.bootstrap} (pid {kafka_pid})"
+            if kafka_pid
+            else "stopped",
+            "postgres": f"running: {self.postgres.url}" if self.postgres.running() else "stopped",
+        }
+
+
+__all__ = [
+    "KAFKA_VERSION",
+    "Kafka",
+    "LocalStack",
+    "Postgres",
+    "cache_dir",
+    "ensure_kafka_jars",
+    "free_port",
+    "postgres_bindir",
+]

@@ -1,0 +1,160 @@
+"""One typed settings object, read from ``PROVISIONING_*`` environment variables.
+
+Every field is documented here and in the README's configuration table. A bad
+value fails at start with a :class:`~provisioning.errors.ConfigError` that names
+the environment variable; secrets are :class:`pydantic.SecretStr` and are never
+printed, not even in error messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from provisioning.errors import ConfigError
+
+ENV_PREFIX = "PROVISIONING_"
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"]
+
+
+class Settings(BaseSettings):
+    """Everything a component needs to reach Kafka and PostgreSQL."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        frozen=True,
+        validate_default=True,
+    )
+
+    # --- Kafka -----------------------------------------------------------------
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated host:port list of Kafka brokers."
+    )
+    kafka_client_id: str = Field("provisioning", description="client.id sent to the brokers.")
+    kafka_security_protocol: SecurityProtocol = Field(
+        "PLAINTEXT", description="security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_mechanism: SaslMechanism | None = Field(
+        None, description="sasl.mechanism when the protocol is SASL_*."
+    )
+    kafka_sasl_username: str | None = Field(None, description="sasl.username.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="sasl.password (secret).")
+    kafka_ssl_ca_location: str | None = Field(None, description="ssl.ca.location (PEM file).")
+    kafka_ssl_certificate_location: str | None = Field(
+        None, description="ssl.certificate.location (client certificate, PEM)."
+    )
+    kafka_ssl_key_location: str | None = Field(
+        None, description="ssl.key.location (client key, PEM)."
+    )
+    kafka_ssl_key_password: SecretStr | None = Field(None, description="ssl.key.password (secret).")
+
+    # --- topics and groups -----------------------------------------------------
+    topic_orders: str = Field("provisioning.orders", description="Requests from the order service.")
+    topic_actions: str = Field("provisioning.actions", description="Requests from any component.")
+    topic_outcomes: str = Field("provisioning.outcomes", description="Outcome events.")
+    dlq_suffix: str = Field(".dlq", description="Appended to a topic's name to name its DLQ.")
+    group_ingest: str = Field("provisioning-ingest", description="Consumer group of ingest.")
+    group_order_service: str = Field(
+        "provisioning-order-service", description="Consumer group of the order-service consumer."
+    )
+
+    # --- schema registry -------------------------------------------------------
+    schema_registry_url: str | None = Field(
+        None,
+        description="Confluent Schema Registry URL; unset means Avro single-object encoding.",
+    )
+    schema_registry_basic_auth: SecretStr | None = Field(
+        None, description="user:password for the schema registry (secret)."
+    )
+
+    # --- PostgreSQL ------------------------------------------------------------
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://postgres@127.0.0.1:5432/provisioning"),
+        description="libpq URL of the provisioning database (secret: it may hold a password).",
+    )
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _check_bootstrap(cls, value: str) -> str:
+        servers = [part.strip() for part in value.split(",") if part.strip()]
+        if not servers:
+            raise ValueError("needs at least one host:port")
+        for server in servers:
+            host, sep, port = server.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{server!r} is not host:port with a port in 1..65535")
+        return ",".join(servers)
+
+    @field_validator("topic_orders", "topic_actions", "topic_outcomes")
+    @classmethod
+    def _check_topic(cls, value: str) -> str:
+        allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        if not value or len(value) > 249 or not set(value) <= allowed:
+            raise ValueError("a topic name is 1..249 characters of letters, digits, '.', '_', '-'")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    def kafka_config(self, **extra: Any) -> dict[str, Any]:
+        """librdkafka configuration common to every client, plus ``extra``."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.kafka_bootstrap_servers,
+            "client.id": self.kafka_client_id,
+            "security.protocol": self.kafka_security_protocol,
+        }
+        optional: dict[str, str | SecretStr | None] = {
+            "sasl.mechanism": self.kafka_sasl_mechanism,
+            "sasl.username": self.kafka_sasl_username,
+            "sasl.password": self.kafka_sasl_password,
+            "ssl.ca.location": self.kafka_ssl_ca_location,
+            "ssl.certificate.location": self.kafka_ssl_certificate_location,
+            "ssl.key.location": self.kafka_ssl_key_location,
+            "ssl.key.password": self.kafka_ssl_key_password,
+        }
+        for key, value in optional.items():
+            if value is not None:
+                config[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
+        config.update(extra)
+        return config
+
+    def dlq_topic(self, topic: str) -> str:
+        """The dead-letter topic of ``topic``."""
+        return topic + self.dlq_suffix
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(variable, value, description) rows, secrets masked: safe to print."""
+        rows = []
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            shown = "" if value is None else str(value)  # SecretStr prints as '**********'
+            rows.append((ENV_PREFIX + name.upper(), shown, field.description or ""))
+        return rows
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment; raise ConfigError naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe_errors(exc)) from None
+
+
+def _describe_errors(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        lines.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+__all__ = ["ENV_PREFIX", "Settings", "load_settings"]

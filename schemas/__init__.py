@@ -1,0 +1,1 @@
+"""Avro schemas (one .avsc per record) and the codec that reads and writes them."""
