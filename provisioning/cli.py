@@ -55,6 +55,31 @@ def _config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_url() -> str:
+    from provisioning.settings import load_settings  # noqa: PLC0415
+
+    return load_settings().database_url.get_secret_value()
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from provisioning.migrations import upgrade  # noqa: PLC0415
+
+    print(upgrade(_database_url(), seed=args.seed).summary())
+    return 0
+
+
+def _db_status(args: argparse.Namespace) -> int:
+    from provisioning.migrations import status  # noqa: PLC0415
+
+    rows = status(_database_url())
+    pending = [name for name, state in rows if state != "applied"]
+    for name, state in rows:
+        if args.all or state != "applied":
+            print(f"{state:8} {name}")
+    print(f"{len(rows) - len(pending)} of {len(rows)} files applied")
+    return 1 if pending else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provisioning",
@@ -74,6 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
         ("status", _stack_status, "show whether each service runs"),
     ):
         stack_commands.add_parser(name, help=text, description=text).set_defaults(func=func)
+
+    db = commands.add_parser("db", help="the provisioning database's schema")
+    db_commands = db.add_subparsers(title="actions", metavar="ACTION", required=True)
+    upgrade = db_commands.add_parser(
+        "upgrade",
+        help="apply pending migrations and changed stored procedures; idempotent",
+        description="Apply pending versioned migrations, then every stored procedure, trigger "
+        "and role file that changed. Safe to run from several processes at once.",
+    )
+    upgrade.add_argument("--seed", action="store_true", help="also load the demo reference data")
+    upgrade.set_defaults(func=_db_upgrade)
+    db_status = db_commands.add_parser(
+        "status", help="list files not yet applied (exit 1 when any)"
+    )
+    db_status.add_argument("--all", action="store_true", help="list applied files too")
+    db_status.set_defaults(func=_db_status)
 
     commands.add_parser(
         "config", help="print the effective settings (secrets masked)"

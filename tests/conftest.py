@@ -97,3 +97,34 @@ def settings(services: Services, database_url: str) -> Settings:
         kafka_bootstrap_servers=services.kafka_bootstrap,
         database_url=database_url,  # pydantic coerces to SecretStr
     )
+
+
+@pytest.fixture(scope="session")
+def schema_template(services: Services) -> str:
+    """A database migrated and seeded once per session; tests get clones of it."""
+    from provisioning.migrations import upgrade  # noqa: PLC0415 - only DB tests need it
+
+    name = unique_name("template")
+    with psycopg.connect(services.postgres_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    upgrade(services.postgres_url(name), seed=True)
+    return name
+
+
+@pytest.fixture
+def provisioning_db(services: Services, schema_template: str) -> Iterator[str]:
+    """URL of a fresh clone of the migrated, seeded database; dropped after the test."""
+    name = unique_name("test")
+    admin_url = services.postgres_url("postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{schema_template}"')
+    yield services.postgres_url(name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(provisioning_db: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """An autocommit connection to a fresh provisioning database."""
+    with psycopg.connect(provisioning_db, autocommit=True) as conn:
+        yield conn

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from provisioning.localstack import LocalStack, free_port
+from provisioning.localstack import LocalStack, temporary_stack
 
 
 @dataclass(frozen=True)
@@ -79,17 +76,7 @@ def running_services() -> Iterator[Services]:
 
 @contextlib.contextmanager
 def _local_services() -> Iterator[Services]:
-    home = Path(tempfile.mkdtemp(prefix="provisioning-test-"))
-    home.chmod(0o755)  # PostgreSQL runs as the postgres user when we are root
-    stack = LocalStack(
-        home=home,
-        kafka_port=free_port(),
-        kafka_controller_port=free_port(),
-        postgres_port=free_port(),
-        fast=True,
-    )
-    try:
-        stack.up()
+    with temporary_stack() as stack:
         yield Services(
             kafka_bootstrap=stack.kafka.bootstrap,
             postgres_host="127.0.0.1",
@@ -99,9 +86,6 @@ def _local_services() -> Iterator[Services]:
             how="local",
             stack=stack,
         )
-    finally:
-        stack.down()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,83 @@
+-- Roles and grants. Idempotent: re-applied after every change, possibly by
+-- several databases of one cluster at once (roles are cluster-wide).
+-- The roles are NOLOGIN group roles; a service logs in as its own user that
+-- is a member of one of them. Migrations run as the owner of the objects.
+--
+--   provisioning_ingest         records requests: INSERT/SELECT on provision_*,
+--                               SELECT on reference data, provision_reject().
+--                               Cannot touch jobs or the outbox directly; the
+--                               triggers that do are SECURITY DEFINER.
+--   provisioning_executor       runs jobs through job_claim/heartbeat/complete/
+--                               fail/reclaim_expired; reads jobs and reference
+--                               data; cannot insert provisions.
+--   provisioning_relay          publishes the outbox: SELECT, UPDATE (sent_date).
+--   provisioning_order_service  the orders schema and orders.apply_outcome().
+
+DO $$
+DECLARE
+    v_role TEXT;
+BEGIN
+    FOREACH v_role IN ARRAY ARRAY['provisioning_ingest', 'provisioning_executor',
+                                  'provisioning_relay', 'provisioning_order_service'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role) THEN
+            BEGIN
+                EXECUTE format('CREATE ROLE %I NOLOGIN', v_role);
+            EXCEPTION
+                -- created meanwhile by a concurrent session
+                WHEN duplicate_object OR unique_violation THEN NULL;
+            END;
+        END IF;
+    END LOOP;
+END;
+$$;
+
+-- Nobody but the granted roles may run the SECURITY DEFINER entry points.
+REVOKE ALL ON FUNCTION job_claim(TEXT, INT, INTERVAL, TEXT[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION job_heartbeat(TEXT, UUID[], INTERVAL) FROM PUBLIC;
+REVOKE ALL ON FUNCTION job_complete(UUID, TEXT, JSONB, TEXT) FROM PUBLIC;
+REVOKE ALL ON FUNCTION job_fail(UUID, TEXT, TEXT, JSONB, BOOLEAN, INTERVAL, INTERVAL) FROM PUBLIC;
+REVOKE ALL ON FUNCTION job_reclaim_expired(INTERVAL) FROM PUBLIC;
+REVOKE ALL ON FUNCTION provision_reject(UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT) FROM PUBLIC;
+REVOKE ALL ON FUNCTION orders.apply_outcome(UUID, UUID[], TEXT, TEXT, JSONB) FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA public TO provisioning_ingest, provisioning_executor,
+                                provisioning_relay, provisioning_order_service;
+
+-- ingest
+GRANT SELECT ON tenant, customer, tenant_customer, accreditation, tld, accreditation_tld,
+                v_accreditation_tld, provision_status
+   TO provisioning_ingest;
+GRANT SELECT, INSERT ON provision_domain, provision_domain_renew, provision_domain_transfer,
+                        provision_domain_restore, provision_domain_delete, provision_domain_update,
+                        provision_contact, provision_host, provision_ssl
+   TO provisioning_ingest;
+GRANT SELECT ON provision_rejection TO provisioning_ingest;
+GRANT EXECUTE ON FUNCTION provision_reject(UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT)
+   TO provisioning_ingest;
+-- class.provision: read every provision table at once (queries/provision.sql get_by_request_id)
+GRANT USAGE ON SCHEMA class TO provisioning_ingest, provisioning_executor;
+GRANT SELECT ON class.provision TO provisioning_ingest, provisioning_executor;
+
+-- executor
+GRANT SELECT ON tenant, customer, tenant_customer, accreditation, tld, accreditation_tld,
+                v_accreditation_tld, job, job_type, job_status, provision_status
+   TO provisioning_executor;
+GRANT EXECUTE ON FUNCTION job_claim(TEXT, INT, INTERVAL, TEXT[]),
+                          job_heartbeat(TEXT, UUID[], INTERVAL),
+                          job_complete(UUID, TEXT, JSONB, TEXT),
+                          job_fail(UUID, TEXT, TEXT, JSONB, BOOLEAN, INTERVAL, INTERVAL),
+                          job_reclaim_expired(INTERVAL)
+   TO provisioning_executor;
+
+-- relay
+GRANT SELECT, UPDATE (sent_date) ON outbox TO provisioning_relay;
+
+-- order service
+GRANT USAGE ON SCHEMA orders TO provisioning_order_service;
+GRANT SELECT ON orders.order_status, orders.order_item_status, orders.order_item_plan_status,
+                orders.processed_event
+   TO provisioning_order_service;
+GRANT SELECT, INSERT, UPDATE ON orders."order", orders.order_item, orders.order_item_plan
+   TO provisioning_order_service;
+GRANT EXECUTE ON FUNCTION orders.apply_outcome(UUID, UUID[], TEXT, TEXT, JSONB)
+   TO provisioning_order_service;

@@ -1,0 +1,16 @@
+-- Triggers of the orders schema: plan status rolls up into the item, item
+-- status into the order.
+--   trg_20_touch     BEFORE UPDATE                       updated_date
+--   trg_40_rollup    AFTER INSERT OR UPDATE OF status_id roll the status up one level
+
+CREATE OR REPLACE TRIGGER trg_20_touch BEFORE UPDATE ON orders."order"
+    FOR EACH ROW EXECUTE FUNCTION orders.touch_updated_date();
+CREATE OR REPLACE TRIGGER trg_20_touch BEFORE UPDATE ON orders.order_item
+    FOR EACH ROW EXECUTE FUNCTION orders.touch_updated_date();
+CREATE OR REPLACE TRIGGER trg_20_touch BEFORE UPDATE ON orders.order_item_plan
+    FOR EACH ROW EXECUTE FUNCTION orders.touch_updated_date();
+
+CREATE OR REPLACE TRIGGER trg_40_rollup AFTER INSERT OR UPDATE OF status_id ON orders.order_item_plan
+    FOR EACH ROW EXECUTE FUNCTION orders.order_item_plan_rollup();
+CREATE OR REPLACE TRIGGER trg_40_rollup AFTER INSERT OR UPDATE OF status_id ON orders.order_item
+    FOR EACH ROW EXECUTE FUNCTION orders.order_item_rollup();
