@@ -47,7 +47,7 @@ test: lint ## lint, then pytest against a real Kafka and PostgreSQL it starts it
 	$(BIN)/pytest
 
 bench: $(STAMP) ## benchmarks, each reported as a ratio against a baseline measured in the same run
-	@echo "no benchmark yet: the first arrives with the database issue"
+	$(BIN)/python -m bench
 
 clean: ## remove the virtualenv and caches (not the Kafka download cache)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

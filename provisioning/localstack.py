@@ -634,21 +634,22 @@ class LocalStack:
             "PROVISIONING_DATABASE_URL": self.postgres.url,
         }
 
-    def up(self) -> None:
+    def up(self, *, with_kafka: bool = True) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         postgres, kafka = self.postgres, self.kafka
         started_postgres = not postgres.running()
         # Check every port first, so a taken one fails before anything starts.
         if started_postgres:
             check_port_free(postgres.port, "PostgreSQL", postgres.port_variable)
-        if kafka.pid() is None:
+        if with_kafka and kafka.pid() is None:
             check_port_free(kafka.port, "Kafka", kafka.port_variable)
             check_port_free(
                 kafka.controller_port, "the Kafka controller", "PROVISIONING_KAFKA_CONTROLLER_PORT"
             )
         postgres.start()
         try:
-            kafka.start()
+            if with_kafka:
+                kafka.start()
         except BaseException:
             if started_postgres:
                 postgres.stop()
@@ -676,7 +677,7 @@ class LocalStack:
 
 
 @contextlib.contextmanager
-def temporary_stack() -> Iterator[LocalStack]:
+def temporary_stack(*, with_kafka: bool = True) -> Iterator[LocalStack]:
     """A throwaway stack on free ports in a temporary directory, removed afterwards.
 
     For tests and benchmarks: it never touches the ``make up`` stack, and trades
@@ -692,7 +693,7 @@ def temporary_stack() -> Iterator[LocalStack]:
         fast=True,
     )
     try:
-        stack.up()
+        stack.up(with_kafka=with_kafka)
         yield stack
     finally:
         stack.down()

@@ -1,0 +1,1 @@
+"""Benchmarks: each candidate reported against a baseline measured in the same run."""
