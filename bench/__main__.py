@@ -1,6 +1,6 @@
 """``make bench``: start a throwaway stack, run every benchmark, print and save the ratios.
 
-Usage: python -m bench [NAME ...]   (names: db_insert; default all)
+Usage: python -m bench [NAME ...]   (names: db_insert, ingest; default all)
 """
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-import psycopg
-
-from bench import db_insert
-from bench.harness import Comparison
+from bench import db_insert, ingest
+from bench.harness import Comparison, Services
 from provisioning.localstack import temporary_stack
 
-BENCHMARKS: dict[str, Callable[[str], Comparison]] = {"db_insert": db_insert.run}
+BENCHMARKS: dict[str, Callable[[Services], Comparison]] = {
+    "db_insert": db_insert.run,
+    "ingest": ingest.run,
+}
 
 
 def main(argv: list[str]) -> int:
@@ -23,13 +24,10 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
         return 2
-    with temporary_stack(with_kafka=False) as stack:
-        admin = stack.postgres.admin_url()
+    with temporary_stack() as stack:
+        services = Services(stack.kafka.bootstrap, stack.postgres.admin_url())
         for name in chosen:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "bench_{name}"')
-                conn.execute(f'CREATE DATABASE "bench_{name}"')
-            comparison = BENCHMARKS[name](stack.postgres.admin_url(f"bench_{name}"))
+            comparison = BENCHMARKS[name](services)
             print(comparison.report(), flush=True)
             print(f"  saved: {comparison.save()}\n", flush=True)
     return 0

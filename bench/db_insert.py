@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from bench.harness import Comparison, interleave, rate
+from bench.harness import Comparison, Services, interleave, rate
 from provisioning.migrations import upgrade
 from provisioning.sqlfiles import named_blocks
 
@@ -24,7 +24,8 @@ BATCHES_PER_ROUND = 8
 ROUNDS = 5
 
 
-def run(database_url: str) -> Comparison:
+def run(services: Services) -> Comparison:
+    database_url = services.create_database("bench_db_insert")
     upgrade(database_url, seed=True)
     with psycopg.connect(database_url) as conn:
         conn.execute(SQL["create_plain_table"])

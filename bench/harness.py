@@ -14,7 +14,27 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import psycopg
+
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class Services:
+    """The throwaway Kafka and PostgreSQL a benchmark run uses."""
+
+    kafka_bootstrap: str
+    postgres_admin_url: str  # the server's maintenance database
+
+    def url(self, database: str) -> str:
+        return self.postgres_admin_url.rsplit("/", 1)[0] + f"/{database}"
+
+    def create_database(self, name: str, template: str = "template1") -> str:
+        """A fresh database (dropped first if it exists), as a copy of ``template``."""
+        with psycopg.connect(self.postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return self.url(name)
 
 
 @dataclass

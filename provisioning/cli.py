@@ -116,6 +116,26 @@ def build_parser() -> argparse.ArgumentParser:
     db_status.add_argument("--all", action="store_true", help="list applied files too")
     db_status.set_defaults(func=_db_status)
 
+    from consumers import ingest  # noqa: PLC0415 - the command modules declare their own flags
+    from producers import submit  # noqa: PLC0415
+
+    submit.add_arguments(
+        commands.add_parser(
+            "submit",
+            help="publish provision requests from a JSON Lines file or from flags",
+            description=submit.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    ingest.add_arguments(
+        commands.add_parser(
+            "ingest",
+            help="consume the order and action topics into provision rows (a consumer group)",
+            description=ingest.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+
     commands.add_parser(
         "config", help="print the effective settings (secrets masked)"
     ).set_defaults(func=_config)

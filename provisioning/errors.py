@@ -28,10 +28,30 @@ class PortInUseError(StackError):
     """A port the local stack wants is already taken by another process."""
 
 
+class DecodeError(ProvisioningError):
+    """A Kafka message's bytes are not a message this system can read."""
+
+
+class UnknownSchemaError(DecodeError):
+    """A message names a schema (fingerprint or registry id) that no released version has."""
+
+
+class InvalidRequest(ProvisioningError):
+    """A request is malformed or fails validation; the message says which field and why."""
+
+
+class DeliveryError(ProvisioningError):
+    """Kafka did not accept a message (after librdkafka's own retries)."""
+
+
 __all__ = [
     "ConfigError",
+    "DecodeError",
+    "DeliveryError",
+    "InvalidRequest",
     "MissingToolError",
     "PortInUseError",
     "ProvisioningError",
     "StackError",
+    "UnknownSchemaError",
 ]

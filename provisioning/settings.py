@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     )
     kafka_ssl_key_password: SecretStr | None = Field(None, description="ssl.key.password (secret).")
 
+    kafka_session_timeout_ms: int = Field(
+        45000,
+        ge=6000,
+        le=1_800_000,
+        description="session.timeout.ms of consumers: how long a dead member keeps its "
+        "partitions before the group moves them (the broker allows 6000..1800000).",
+    )
+
     # --- topics and groups -----------------------------------------------------
     topic_orders: str = Field("provisioning.orders", description="Requests from the order service.")
     topic_actions: str = Field("provisioning.actions", description="Requests from any component.")

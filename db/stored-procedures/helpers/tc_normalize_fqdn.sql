@@ -26,9 +26,10 @@ BEGIN
             USING ERRCODE = 'PV001', COLUMN = p_column;
     END IF;
     v_labels := string_to_array(v_name, '.');
-    IF array_length(v_labels, 1) < 2 THEN
+    -- '.' (the root) leaves '' and so no label at all: array_length is NULL then
+    IF COALESCE(array_length(v_labels, 1), 0) < 2 THEN
         RAISE EXCEPTION '% % needs at least two labels (like example.com)',
-            p_column, quote_literal(v_name)
+            p_column, quote_literal(lower(btrim(p_value)))
             USING ERRCODE = 'PV001', COLUMN = p_column;
     END IF;
     FOREACH v_label IN ARRAY v_labels LOOP

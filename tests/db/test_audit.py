@@ -1,0 +1,112 @@
+"""audit_trail_log: every insert and update of a provision row, with old and new values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from tests.db.helpers import (
+    ALICE,
+    OWNER,
+    Conn,
+    Row,
+    claim_job,
+    complete,
+    fetch_all,
+    insert_provision,
+    scalar,
+)
+
+pytestmark = [pytest.mark.postgres]
+
+
+def _log(conn: Conn, table: str, object_id: object) -> list[Row]:
+    return fetch_all(
+        conn,
+        "SELECT * FROM audit_trail_log WHERE table_name = %(t)s AND object_id = %(id)s ORDER BY id",
+        {"t": table, "id": object_id},
+    )
+
+
+def _status_id(conn: Conn, name: str) -> str:
+    return str(scalar(conn, "SELECT tc_id_from_name('provision_status', %(n)s)", {"n": name}))
+
+
+def test_insert_and_updates_of_a_provision_are_logged_with_old_and_new_values(db: Conn) -> None:
+    row = insert_provision(
+        db, "provision_domain", name="Audit-Me.com", registration_period=3, pw="Audit-Pw-1"
+    )
+    session_user = scalar(db, "SELECT session_user")
+
+    inserted, job_set = _log(db, "provision_domain", row["id"])
+    # the insert: no old row; the new row as validated (normalised name, pending, no job yet)
+    assert inserted["operation"] == "INSERT"
+    assert inserted["old_value"] is None
+    new = inserted["new_value"]
+    assert new["id"] == str(row["id"])
+    assert new["name"] == "audit-me.com"
+    assert new["registration_period"] == 3
+    assert new["pw"] == "Audit-Pw-1"
+    assert new["tenant_customer_id"] == str(ALICE)
+    assert new["request_id"] == str(row["request_id"])
+    assert new["status_id"] == _status_id(db, "pending")
+    assert new["job_id"] is None
+    assert new["created_by"] == session_user
+    assert inserted["created_by"] == session_user
+    # the job trigger's update: job_id from NULL to the job
+    assert job_set["operation"] == "UPDATE"
+    assert job_set["old_value"]["job_id"] is None
+    assert job_set["new_value"]["job_id"] == str(row["job_id"])
+    assert job_set["old_value"]["name"] == job_set["new_value"]["name"] == "audit-me.com"
+
+    claim_job(db, row["job_id"])
+    assert complete(db, row["job_id"], OWNER, {"roid": "D-AUDIT"})
+    claimed, completed = _log(db, "provision_domain", row["id"])[2:]
+    assert claimed["old_value"]["status_id"] == _status_id(db, "pending")
+    assert claimed["new_value"]["status_id"] == _status_id(db, "processing")
+    assert (claimed["old_value"]["attempt_count"], claimed["new_value"]["attempt_count"]) == (0, 1)
+    assert completed["old_value"]["status_id"] == _status_id(db, "processing")
+    assert completed["new_value"]["status_id"] == _status_id(db, "completed")
+    assert (completed["old_value"]["roid"], completed["new_value"]["roid"]) == (None, "D-AUDIT")
+    assert completed["old_value"]["provisioned_date"] is None
+    assert completed["new_value"]["provisioned_date"] is not None
+    assert completed["new_value"]["result_data"] == {"roid": "D-AUDIT"}
+
+    # the domain the completion created is logged too
+    domain_id = scalar(db, "SELECT id FROM domain WHERE name = 'audit-me.com'")
+    (domain_insert,) = _log(db, "domain", domain_id)
+    assert domain_insert["operation"] == "INSERT"
+    assert domain_insert["new_value"]["roid"] == "D-AUDIT"
+
+
+def test_a_direct_update_is_logged_and_a_no_op_update_is_not(db: Conn) -> None:
+    row = insert_provision(
+        db,
+        "provision_contact",
+        handle="audit-c",
+        name="Old Name",
+        email="a@example.net",
+        city="X",
+        country_code="DE",
+    )
+    before = len(_log(db, "provision_contact", row["id"]))
+
+    db.execute("UPDATE provision_contact SET city = city WHERE id = %(id)s", {"id": row["id"]})
+    assert len(_log(db, "provision_contact", row["id"])) == before
+
+    db.execute(
+        "UPDATE provision_contact SET organization = 'New Org' WHERE id = %(id)s",
+        {"id": row["id"]},
+    )
+    last = _log(db, "provision_contact", row["id"])[-1]
+    assert last["operation"] == "UPDATE"
+    assert (last["old_value"]["organization"], last["new_value"]["organization"]) == (
+        None,
+        "New Org",
+    )
+    assert last["old_value"]["name"] == last["new_value"]["name"] == "Old Name"
+    updated = [
+        datetime.fromisoformat(v["updated_date"]) for v in (last["old_value"], last["new_value"])
+    ]
+    assert updated[1] >= updated[0]
