@@ -22,16 +22,28 @@ LANGUAGE plpgsql
 STABLE
 AS $$
 DECLARE
-    v_parts TEXT[] := parse_ident(table_name);
+    v_parts TEXT[];
     v_id    UUID;
 BEGIN
-    IF array_length(v_parts, 1) = 2 THEN
-        EXECUTE format('SELECT id FROM %I.%I WHERE name = $1', v_parts[1], v_parts[2])
-            INTO v_id USING name;
-    ELSE
-        EXECUTE format('SELECT id FROM %I WHERE name = $1', v_parts[1])
-            INTO v_id USING name;
-    END IF;
+    -- The lookup tables the triggers use on every row get static queries, whose
+    -- plans PL/pgSQL caches; any other table goes through dynamic SQL.
+    CASE table_name
+        WHEN 'provision_status' THEN
+            SELECT s.id INTO v_id FROM provision_status s WHERE s.name = tc_id_from_name.name;
+        WHEN 'job_status' THEN
+            SELECT s.id INTO v_id FROM job_status s WHERE s.name = tc_id_from_name.name;
+        WHEN 'job_type' THEN
+            SELECT t.id INTO v_id FROM job_type t WHERE t.name = tc_id_from_name.name;
+        ELSE
+            v_parts := parse_ident(table_name);
+            IF array_length(v_parts, 1) = 2 THEN
+                EXECUTE format('SELECT id FROM %I.%I WHERE name = $1', v_parts[1], v_parts[2])
+                    INTO v_id USING name;
+            ELSE
+                EXECUTE format('SELECT id FROM %I WHERE name = $1', v_parts[1])
+                    INTO v_id USING name;
+            END IF;
+    END CASE;
     IF v_id IS NULL THEN
         RAISE EXCEPTION 'no row named % in %', quote_literal(name), table_name
             USING ERRCODE = 'no_data_found';
@@ -57,6 +69,7 @@ DECLARE
     v_sets    TEXT[];
     v_chars   TEXT[] := '{}';
     v_bytes   BYTEA;
+    v_seed    BYTEA;
     v_set     TEXT;
     v_pick    INT;
     v_tmp     TEXT;
@@ -67,17 +80,23 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_sets := CASE WHEN len >= 4 THEN ARRAY[c_lower, c_upper, c_digit, c_symbol] ELSE '{}'::TEXT[] END;
+    -- Randomness: a 244-bit seed from two version 4 UUIDs (pg_strong_random),
+    -- expanded with SHA-256 to the 4 bytes per character the picks and the
+    -- shuffle need, instead of one strong-random read per byte pair.
+    v_seed := uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid());
+    v_bytes := ''::BYTEA;
+    WHILE length(v_bytes) < 4 * len LOOP
+        v_bytes := v_bytes || sha256(v_seed || int4send(length(v_bytes)));
+    END LOOP;
     FOR i IN 1..len LOOP
         v_set := COALESCE(v_sets[i], v_all);
-        v_bytes := uuid_send(gen_random_uuid());
-        -- bytes 0..5 of a version 4 UUID are fully random
-        v_pick := ((get_byte(v_bytes, 0) << 8) | get_byte(v_bytes, 1)) % length(v_set);
+        v_pick := ((get_byte(v_bytes, 2 * i - 2) << 8) | get_byte(v_bytes, 2 * i - 1)) % length(v_set);
         v_chars := v_chars || substr(v_set, v_pick + 1, 1);
     END LOOP;
     -- shuffle so the guaranteed classes are not always in front
     FOR i IN REVERSE len..2 LOOP
-        v_bytes := uuid_send(gen_random_uuid());
-        v_pick := (((get_byte(v_bytes, 2) << 8) | get_byte(v_bytes, 3)) % i) + 1;
+        v_pick := (((get_byte(v_bytes, 2 * len + 2 * i - 2) << 8)
+                    | get_byte(v_bytes, 2 * len + 2 * i - 1)) % i) + 1;
         v_tmp := v_chars[i];
         v_chars[i] := v_chars[v_pick];
         v_chars[v_pick] := v_tmp;

@@ -39,8 +39,8 @@ def test_insert_and_updates_of_a_provision_are_logged_with_old_and_new_values(db
     )
     session_user = scalar(db, "SELECT session_user")
 
-    inserted, job_set = _log(db, "provision_domain", row["id"])
-    # the insert: no old row; the new row as validated (normalised name, pending, no job yet)
+    (inserted,) = _log(db, "provision_domain", row["id"])
+    # the insert: no old row; the new row as validated (normalised name, pending, its job)
     assert inserted["operation"] == "INSERT"
     assert inserted["old_value"] is None
     new = inserted["new_value"]
@@ -51,18 +51,13 @@ def test_insert_and_updates_of_a_provision_are_logged_with_old_and_new_values(db
     assert new["tenant_customer_id"] == str(ALICE)
     assert new["request_id"] == str(row["request_id"])
     assert new["status_id"] == _status_id(db, "pending")
-    assert new["job_id"] is None
+    assert new["job_id"] == str(row["job_id"])  # set before the row is written: no update
     assert new["created_by"] == session_user
     assert inserted["created_by"] == session_user
-    # the job trigger's update: job_id from NULL to the job
-    assert job_set["operation"] == "UPDATE"
-    assert job_set["old_value"]["job_id"] is None
-    assert job_set["new_value"]["job_id"] == str(row["job_id"])
-    assert job_set["old_value"]["name"] == job_set["new_value"]["name"] == "audit-me.com"
 
     claim_job(db, row["job_id"])
     assert complete(db, row["job_id"], OWNER, {"roid": "D-AUDIT"})
-    claimed, completed = _log(db, "provision_domain", row["id"])[2:]
+    claimed, completed = _log(db, "provision_domain", row["id"])[1:]
     assert claimed["old_value"]["status_id"] == _status_id(db, "pending")
     assert claimed["new_value"]["status_id"] == _status_id(db, "processing")
     assert (claimed["old_value"]["attempt_count"], claimed["new_value"]["attempt_count"]) == (0, 1)

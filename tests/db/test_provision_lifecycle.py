@@ -691,7 +691,7 @@ def test_a_malformed_traceparent_is_dropped(db: Conn) -> None:
     assert job(db, row["job_id"])["data"]["traceparent"] is None
 
 
-def test_insert_returning_shows_no_job_id_but_the_row_has_one(db: Conn) -> None:
+def test_insert_returning_shows_the_job_the_insert_created(db: Conn) -> None:
     request_id = uuid.uuid4()
     returned = fetch_one(
         db,
@@ -700,8 +700,9 @@ def test_insert_returning_shows_no_job_id_but_the_row_has_one(db: Conn) -> None:
         " RETURNING id, job_id",
         {"r": request_id, "tc": ALICE},
     )
-    assert returned["job_id"] is None
-    assert provision(db, request_id)["job_id"] is not None
+    assert returned["job_id"] is not None
+    assert provision(db, request_id)["job_id"] == returned["job_id"]
+    assert job(db, returned["job_id"])["reference_id"] == returned["id"]
 
 
 def test_a_contact_still_pending_can_be_used_by_a_domain(db: Conn) -> None:

@@ -9,7 +9,7 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    PERFORM provision_job_create(TG_TABLE_NAME, NEW.id,
+    NEW.job_id := provision_job_create(TG_TABLE_NAME, NEW.id,
         provision_job_base(TG_TABLE_NAME, to_jsonb(NEW), 'create', 'contact') || jsonb_build_object(
             'handle',       NEW.handle,
             'name',         NEW.name,
@@ -25,6 +25,6 @@ BEGIN
                                 'postal_code',    NEW.postal_code,
                                 'country_code',   NEW.country_code),
             'auth_info',    NEW.pw));
-    RETURN NULL;
+    RETURN NEW;
 END;
 $$;

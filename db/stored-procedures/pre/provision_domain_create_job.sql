@@ -8,7 +8,7 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    PERFORM provision_job_create(TG_TABLE_NAME, NEW.id,
+    NEW.job_id := provision_job_create(TG_TABLE_NAME, NEW.id,
         provision_job_base(TG_TABLE_NAME, to_jsonb(NEW), 'create', 'domain') || jsonb_build_object(
             'name',        NEW.name,
             'tld',         (SELECT tld_name FROM v_accreditation_tld WHERE id = NEW.accreditation_tld_id),
@@ -20,6 +20,6 @@ BEGIN
                                'tech',       NEW.tech_contact,
                                'billing',    NEW.billing_contact),
             'nameservers', to_jsonb(NEW.nameservers)));
-    RETURN NULL;
+    RETURN NEW;
 END;
 $$;

@@ -7,12 +7,12 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    PERFORM provision_job_create(TG_TABLE_NAME, NEW.id,
+    NEW.job_id := provision_job_create(TG_TABLE_NAME, NEW.id,
         provision_job_base(TG_TABLE_NAME, to_jsonb(NEW), 'restore', 'domain') || jsonb_build_object(
             'name',           NEW.name,
             'tld',            (SELECT tld_name FROM v_accreditation_tld WHERE id = NEW.accreditation_tld_id),
             'roid',           (SELECT roid FROM domain WHERE id = NEW.domain_id),
             'restore_report', COALESCE(NEW.restore_report, 'null'::JSONB)));
-    RETURN NULL;
+    RETURN NEW;
 END;
 $$;

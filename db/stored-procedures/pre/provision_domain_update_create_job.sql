@@ -23,12 +23,12 @@ BEGIN
         'auth_info',    NEW.pw,
         'add_locks',    CASE WHEN cardinality(NEW.add_locks) > 0 THEN to_jsonb(NEW.add_locks) END,
         'remove_locks', CASE WHEN cardinality(NEW.remove_locks) > 0 THEN to_jsonb(NEW.remove_locks) END));
-    PERFORM provision_job_create(TG_TABLE_NAME, NEW.id,
+    NEW.job_id := provision_job_create(TG_TABLE_NAME, NEW.id,
         provision_job_base(TG_TABLE_NAME, to_jsonb(NEW), 'update', 'domain') || jsonb_build_object(
             'name',    NEW.name,
             'tld',     (SELECT tld_name FROM v_accreditation_tld WHERE id = NEW.accreditation_tld_id),
             'roid',    (SELECT roid FROM domain WHERE id = NEW.domain_id),
             'changes', v_changes));
-    RETURN NULL;
+    RETURN NEW;
 END;
 $$;

@@ -8,11 +8,11 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    PERFORM provision_job_create(TG_TABLE_NAME, NEW.id,
+    NEW.job_id := provision_job_create(TG_TABLE_NAME, NEW.id,
         provision_job_base(TG_TABLE_NAME, to_jsonb(NEW), 'create', 'host') || jsonb_build_object(
             'name',      NEW.name,
             'addresses', to_jsonb(ARRAY(SELECT host(a) FROM unnest(NEW.addresses) a)),
             'domain',    (SELECT name FROM domain WHERE id = NEW.domain_id)));
-    RETURN NULL;
+    RETURN NEW;
 END;
 $$;

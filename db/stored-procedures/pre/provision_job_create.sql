@@ -15,8 +15,6 @@ BEGIN
     INSERT INTO job (type_id, reference_id, data)
     VALUES (tc_id_from_name('job_type', p_table), p_provision_id, p_data)
     RETURNING id INTO v_job_id;
-    EXECUTE format('UPDATE %I SET job_id = $1 WHERE id = $2', p_table)
-      USING v_job_id, p_provision_id;
     RETURN v_job_id;
 END;
 $$;

@@ -8,7 +8,7 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    PERFORM provision_job_create(TG_TABLE_NAME, NEW.id,
+    NEW.job_id := provision_job_create(TG_TABLE_NAME, NEW.id,
         provision_job_base(TG_TABLE_NAME, to_jsonb(NEW), 'create', 'ssl') || jsonb_build_object(
             'common_name',       NEW.common_name,
             'sans',              to_jsonb(NEW.sans),
@@ -16,6 +16,6 @@ BEGIN
             'key_type',          NEW.key_type,
             'validity_days',     NEW.validity_days,
             'validation_method', NEW.validation_method));
-    RETURN NULL;
+    RETURN NEW;
 END;
 $$;

@@ -14,7 +14,7 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE
-    v_exists BOOLEAN;
+    v_table  TEXT;
     v_event  UUID;
 BEGIN
     IF NEW.request_id IS NULL THEN
@@ -24,11 +24,12 @@ BEGIN
     -- a concurrent insert of the same request waits here until the first
     -- commits, and then sees it (READ COMMITTED: each statement a new snapshot)
     PERFORM provision_lock_object('request', NEW.request_id::TEXT);
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I WHERE request_id = $1)', TG_TABLE_SCHEMA, TG_TABLE_NAME)
-       INTO v_exists
-      USING NEW.request_id;
-    IF v_exists THEN
-        RAISE EXCEPTION 'duplicate request: request_id % already exists in %', NEW.request_id, TG_TABLE_NAME
+    -- request_id is the idempotency key of a request, whatever its action: look in
+    -- every provision table (a static query, so its plan is cached).
+    SELECT p.tableoid::regclass::TEXT INTO v_table
+      FROM class.provision p WHERE p.request_id = NEW.request_id LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'duplicate request: request_id % already exists in %', NEW.request_id, v_table
             USING ERRCODE = 'unique_violation', COLUMN = 'request_id', TABLE = TG_TABLE_NAME,
                   CONSTRAINT = TG_TABLE_NAME || '_request_id_idx';
     END IF;
@@ -40,27 +41,42 @@ BEGIN
     END IF;
 
     -- keys that are not columns of this table are ignored
-    NEW := jsonb_populate_record(NEW, jsonb_build_object(
-        'status_id',           tc_id_from_name('provision_status', 'pending'),
-        'job_id',              NULL,
-        'provisioned_date',    NULL,
-        'roid',                NULL,
-        'result_message',      NULL,
-        'result_data',         NULL,
-        'attempt_count',       0,
-        'created_date',        now(),
-        'created_by',          session_user,
-        'updated_date',        now(),
-        'updated_by',          session_user,
-        'is_complete',         FALSE,
-        'ry_created_date',     NULL,
-        'ry_expiry_date',      NULL,
-        'ry_transfered_date',  NULL,
-        'redemption_end_date', NULL,
-        'contact_id',          NULL,
-        'host_id',             NULL,
-        'certificate_id',      NULL
-    ));
+    -- System columns start from scratch whatever the inserter sent. Direct
+    -- assignments: PL/pgSQL compiles a trigger function per table, so a branch
+    -- naming a column another table lacks is never run for that table.
+    NEW.status_id        := tc_id_from_name('provision_status', 'pending');
+    NEW.job_id           := NULL;
+    NEW.provisioned_date := NULL;
+    NEW.roid             := NULL;
+    NEW.result_message   := NULL;
+    NEW.result_data      := NULL;
+    NEW.attempt_count    := 0;
+    NEW.created_date     := now();
+    NEW.created_by       := session_user;
+    NEW.updated_date     := now();
+    NEW.updated_by       := session_user;
+    CASE TG_TABLE_NAME
+        WHEN 'provision_domain' THEN
+            NEW.is_complete := FALSE;
+            NEW.ry_created_date := NULL;
+            NEW.ry_expiry_date := NULL;
+        WHEN 'provision_domain_renew', 'provision_domain_restore' THEN
+            NEW.ry_expiry_date := NULL;
+        WHEN 'provision_domain_transfer' THEN
+            NEW.ry_created_date := NULL;
+            NEW.ry_expiry_date := NULL;
+            NEW.ry_transfered_date := NULL;
+        WHEN 'provision_domain_delete' THEN
+            NEW.redemption_end_date := NULL;
+        WHEN 'provision_contact' THEN
+            NEW.contact_id := NULL;
+        WHEN 'provision_host' THEN
+            NEW.host_id := NULL;
+        WHEN 'provision_ssl' THEN
+            NEW.certificate_id := NULL;
+        ELSE
+            NULL;
+    END CASE;
 
     PERFORM provision_check_parties(
         NEW.tenant_customer_id,
