@@ -1,8 +1,9 @@
-"""Shared helpers of the database tests: the demo seed's ids, requests through the
-named insert queries, jobs run to completion, and small typed reads."""
+"""Shared helpers of the database tests: the demo seed's ids, requests through
+ingest's insert statements, jobs run to completion, and small typed reads."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -37,19 +38,19 @@ OWNER = "test-executor"
 LEASE = timedelta(seconds=30)
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
-# provision table -> its insert query in db/queries/provision.sql
-INSERT_QUERY = {
-    "provision_domain": "insert_domain",
-    "provision_domain_renew": "insert_domain_renew",
-    "provision_domain_transfer": "insert_domain_transfer",
-    "provision_domain_restore": "insert_domain_restore",
-    "provision_domain_delete": "insert_domain_delete",
-    "provision_domain_update": "insert_domain_update",
-    "provision_contact": "insert_contact",
-    "provision_host": "insert_host",
-    "provision_ssl": "insert_ssl",
-}
-PROVISION_TABLES = tuple(INSERT_QUERY)
+# the provision tables, each with its batch insert db/queries/ingest.sql insert_<table>
+PROVISION_TABLES = (
+    "provision_domain",
+    "provision_domain_renew",
+    "provision_domain_transfer",
+    "provision_domain_restore",
+    "provision_domain_delete",
+    "provision_domain_update",
+    "provision_contact",
+    "provision_host",
+    "provision_ssl",
+)
+
 
 _PARAM = re.compile(r"%\((\w+)\)s")
 
@@ -102,11 +103,26 @@ def request_params(table: str, **params: Any) -> dict[str, Any]:
     return values
 
 
+def _json_value(value: object) -> object:
+    """JSON for what tests pass: Jsonb as its object; UUIDs, dates and the rest as text."""
+    return value.obj if isinstance(value, Jsonb) else str(value)
+
+
+_RECORD_COLUMNS = re.compile(r"AS r\((.*?)\)\s*ORDER BY", re.DOTALL)
+
+
 def insert_provision(conn: Conn, table: str, **params: Any) -> Row:
-    """Insert a request through its named insert query; returns the provision row
-    (``provision.get_by_request_id``, which shows the job_id set by the trigger)."""
+    """Insert one request through ingest's batch insert (a batch of one); returns the
+    provision row (``provision.get_by_request_id``, with the job_id its trigger set)."""
     values = request_params(table, **params)
-    named(conn, "provision", INSERT_QUERY[table], **values)
+    sql = query("ingest", f"insert_{table}")
+    record = _RECORD_COLUMNS.search(sql)
+    assert record is not None, f"ingest.insert_{table} reads no record"
+    columns = {column.split()[0] for column in record.group(1).split(",")}
+    unknown = set(values) - columns
+    assert not unknown, f"ingest.insert_{table} has no fields {sorted(unknown)}"
+    row = json.dumps([{"ord": 0, **values}], default=_json_value)
+    fetch_all(conn, sql, {"rows": row})
     return provision(conn, values["request_id"])
 
 
@@ -116,7 +132,7 @@ def provision(conn: Conn, request_id: uuid.UUID) -> Row:
 
 def provision_row(conn: Conn, table: str, provision_id: uuid.UUID) -> Row:
     """The full row of a provision table (every column)."""
-    assert table in INSERT_QUERY
+    assert table in PROVISION_TABLES
     sql = f"SELECT * FROM {table} WHERE id = %(id)s"  # noqa: S608 - a known table name
     return fetch_one(conn, sql, {"id": provision_id})
 
