@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --editable '.[test,dev]'
+	$(BIN)/pip install --quiet --editable '.[test,dev,bench]'
 	@touch $@
 
 install: $(STAMP) ## create .venv with the package and its test/dev tools

@@ -1,6 +1,6 @@
 """``make bench``: start a throwaway stack, run every benchmark, print and save the ratios.
 
-Usage: python -m bench [NAME ...]   (names: db_insert, ingest; default all)
+Usage: python -m bench [NAME ...]   (names: db_insert, ingest, executor; default all)
 """
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import db_insert, ingest
+from bench import db_insert, executor, ingest
 from bench.harness import Comparison, Services
 from provisioning.localstack import temporary_stack
 
 BENCHMARKS: dict[str, Callable[[Services], Comparison]] = {
     "db_insert": db_insert.run,
     "ingest": ingest.run,
+    "executor": executor.run,
 }
 
 

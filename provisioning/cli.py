@@ -136,6 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
+    from executors import worker  # noqa: PLC0415
+
+    worker.add_arguments(
+        commands.add_parser(
+            "executor",
+            help="run jobs against the backend (several processes share the work)",
+            description=worker.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+
     commands.add_parser(
         "config", help="print the effective settings (secrets masked)"
     ).set_defaults(func=_config)

@@ -86,6 +86,33 @@ class Settings(BaseSettings):
         description="libpq URL of the provisioning database (secret: it may hold a password).",
     )
 
+    # --- job executors -----------------------------------------------------------
+    backend: Literal["sandbox"] = Field(
+        "sandbox", description="What executors run jobs against (EPP and ACME backends: later)."
+    )
+    executor_concurrency: int = Field(
+        8, ge=1, le=256, description="Jobs one executor process runs at once."
+    )
+    executor_lease_seconds: float = Field(
+        30.0, gt=1, le=3600, description="How long a claimed job is held before it is reclaimed."
+    )
+    executor_poll_seconds: float = Field(
+        2.0, gt=0, le=300, description="Poll interval when no NOTIFY arrives."
+    )
+    executor_backoff_seconds: float = Field(
+        1.0, gt=0, le=3600, description="Base of a failed job's exponential retry backoff."
+    )
+    sandbox_database_url: SecretStr | None = Field(
+        None,
+        description="Database of the sandbox registry (secret); unset: the provisioning database.",
+    )
+    sandbox_latency_ms: int = Field(
+        0, ge=0, le=60_000, description="Latency the sandbox adds to every operation."
+    )
+    sandbox_failure_rate: float = Field(
+        0.0, ge=0.0, le=1.0, description="Share of sandbox operations that fail transiently."
+    )
+
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _check_bootstrap(cls, value: str) -> str:
@@ -106,10 +133,12 @@ class Settings(BaseSettings):
             raise ValueError("a topic name is 1..249 characters of letters, digits, '.', '_', '-'")
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "sandbox_database_url")
     @classmethod
-    def _check_database_url(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
             raise ValueError("must be a postgresql:// URL")
         return value
 

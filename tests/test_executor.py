@@ -1,0 +1,319 @@
+"""Executors against the real PostgreSQL and the sandbox backend."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from executors.backends.base import Backend
+from executors.backends.sandbox import SandboxBackend
+from executors.handlers import HANDLERS, Job
+from executors.worker import Worker, WorkerStats
+from provisioning.settings import Settings
+from tests.db.helpers import (
+    ALPHA_REGISTRY,
+    Conn,
+    fetch_all,
+    fetch_one,
+    insert_provision,
+    scalar,
+)
+
+pytestmark = [pytest.mark.postgres]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings_for(url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": url,
+        "executor_poll_seconds": 0.2,
+        "executor_backoff_seconds": 0.05,
+        "executor_concurrency": 4,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def sandbox(provisioning_db: str) -> Iterator[SandboxBackend]:
+    backend = SandboxBackend(provisioning_db)
+    yield backend
+    backend.close()
+
+
+def run_until_idle(url: str, backend: Backend, **options: Any) -> WorkerStats:
+    return Worker(settings_for(url), backend, **options).run(until_idle=1.0)
+
+
+def status_of(db: Conn, table: str, provision_id: uuid.UUID) -> tuple[str, str | None]:
+    row = fetch_one(
+        db,
+        f"SELECT s.name, p.result_message FROM {table} p"  # noqa: S608 - a fixed table name
+        " JOIN provision_status s ON s.id = p.status_id WHERE p.id = %(id)s",
+        {"id": provision_id},
+    )
+    return row["name"], row["result_message"]
+
+
+def test_every_job_type_runs_end_to_end_on_the_sandbox(
+    db: Conn, provisioning_db: str, sandbox: SandboxBackend
+) -> None:
+    def run(table: str, **params: Any) -> uuid.UUID:
+        row = insert_provision(db, table, **params)
+        run_until_idle(provisioning_db, sandbox)
+        status, message = status_of(db, table, row["id"])
+        assert (status, message) == ("completed", None), table
+        return uuid.UUID(str(row["id"]))
+
+    run(
+        "provision_contact",
+        handle="owner-1",
+        name="Owner One",
+        email="owner@example.net",
+        city="Springfield",
+        country_code="US",
+    )
+    run("provision_host", name="ns1.nameservers.info")
+    run("provision_host", name="ns2.nameservers.info")
+    run(
+        "provision_domain",
+        name="journey.com",
+        registration_period=2,
+        registrant="owner-1",
+        nameservers=["ns1.nameservers.info", "ns2.nameservers.info"],
+    )
+    domain = fetch_one(db, "SELECT * FROM domain WHERE name = 'journey.com'")
+    assert domain["roid"].endswith("-SANDBOX")
+    expiry = domain["ry_expiry_date"]
+
+    run("provision_domain_renew", name="journey.com", period=3)
+    renewed = fetch_one(db, "SELECT * FROM domain WHERE name = 'journey.com'")
+    assert renewed["ry_expiry_date"].year == expiry.year + 3
+
+    run("provision_domain_update", name="journey.com", nameservers=["ns1.nameservers.info"])
+    updated = fetch_one(db, "SELECT * FROM domain WHERE name = 'journey.com'")
+    assert list(updated["nameservers"]) == ["ns1.nameservers.info"]
+
+    run("provision_domain_delete", name="journey.com")
+    assert scalar(db, "SELECT status FROM domain WHERE name = 'journey.com'") == "redemption"
+    run("provision_domain_restore", name="journey.com")
+    assert scalar(db, "SELECT status FROM domain WHERE name = 'journey.com'") == "ok"
+
+    sandbox.seed_foreign_domain(
+        "incoming.com",
+        "other-registrar",
+        "Tr4nsfer!Code",
+        datetime.now(UTC) + timedelta(days=200),
+    )
+    run("provision_domain_transfer", name="incoming.com", pw="Tr4nsfer!Code")
+    moved = fetch_one(db, "SELECT * FROM domain WHERE name = 'incoming.com'")
+    assert moved["roid"]
+
+    ssl = run("provision_ssl", common_name="www.journey.com", sans=["journey.com"])
+    certificate = fetch_one(
+        db,
+        "SELECT c.* FROM certificate c JOIN provision_ssl p ON p.certificate_id = c.id"
+        " WHERE p.id = %(id)s",
+        {"id": ssl},
+    )
+    assert certificate["pem"].startswith("-----BEGIN CERTIFICATE-----")
+    assert scalar(db, "SELECT count(*) FROM outbox WHERE status = 'completed'") == 10
+
+
+def test_a_refusal_by_the_backend_fails_the_provision_with_its_reason(
+    db: Conn, provisioning_db: str, sandbox: SandboxBackend
+) -> None:
+    sandbox.seed_foreign_domain(
+        "taken-elsewhere.com", "other-registrar", "x", datetime.now(UTC) + timedelta(days=90)
+    )
+    row = insert_provision(db, "provision_domain", name="taken-elsewhere.com")
+    stats = run_until_idle(provisioning_db, sandbox)
+    status, message = status_of(db, "provision_domain", row["id"])
+    assert status == "failed"
+    assert message is not None
+    assert "ObjectExists" in message
+    assert stats.counts["failed"] == 1
+    assert scalar(db, "SELECT attempts FROM job WHERE id = %(id)s", {"id": row["job_id"]}) == 1
+
+
+def test_a_raising_handler_is_retried_with_backoff_then_fails_with_its_message(
+    db: Conn, provisioning_db: str, sandbox: SandboxBackend
+) -> None:
+    calls: list[tuple[int, float]] = []
+
+    def broken(job: Job, backend: Backend) -> dict[str, Any]:
+        calls.append((job.attempts, time.monotonic()))
+        raise RuntimeError("registry connection reset")
+
+    row = insert_provision(db, "provision_domain", name="flaky.com")
+    stats = run_until_idle(provisioning_db, sandbox, handlers={"provision_domain": broken})
+
+    job = fetch_one(
+        db,
+        "SELECT attempts, max_attempts, result_message FROM job WHERE id = %(id)s",
+        {"id": row["job_id"]},
+    )
+    assert [attempt for attempt, _ in calls] == list(range(1, job["max_attempts"] + 1))
+    gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(calls)]
+    assert all(gap >= 0.05 * 2**index * 0.9 for index, gap in enumerate(gaps)), gaps
+    assert gaps[-1] > gaps[0]  # the backoff grows
+    assert stats.counts["retry"] == job["max_attempts"] - 1
+    assert stats.counts["failed"] == 1
+    status, message = status_of(db, "provision_domain", row["id"])
+    assert status == "failed"
+    assert message == "unexpected RuntimeError: registry connection reset"
+
+
+def _executor(url: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    values = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONING_")}
+    values.update(
+        {
+            "PROVISIONING_DATABASE_URL": url,
+            "PROVISIONING_EXECUTOR_POLL_SECONDS": "0.2",
+            **env,
+        }
+    )
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "provisioning.cli", "executor"],
+            env=values,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+
+
+def wait_for(db: Conn, sql: str, expected: object, timeout: float = 60.0, **params: Any) -> None:
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = scalar(db, sql, params)
+        if value == expected:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{sql!r} stayed {value!r}, expected {expected!r}")
+
+
+@pytest.mark.slow
+def test_an_executor_killed_mid_job_loses_its_lease_and_the_job_completes_once(
+    db: Conn, provisioning_db: str, processes: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    row = insert_provision(db, "provision_domain", name="survivor.com")
+    slow = {"PROVISIONING_SANDBOX_LATENCY_MS": "1500", "PROVISIONING_EXECUTOR_LEASE_SECONDS": "2"}
+    processes.append(_executor(provisioning_db, tmp_path / "first.log", **slow))
+    wait_for(
+        db, "SELECT lease_owner IS NOT NULL FROM job WHERE id = %(id)s", True, id=row["job_id"]
+    )
+    time.sleep(1.0)  # inside the backend call
+    processes[0].send_signal(signal.SIGKILL)
+    processes[0].wait(10)
+    first_owner = scalar(db, "SELECT lease_owner FROM job WHERE id = %(id)s", {"id": row["job_id"]})
+
+    processes.append(
+        _executor(provisioning_db, tmp_path / "second.log", PROVISIONING_EXECUTOR_LEASE_SECONDS="2")
+    )
+    wait_for(
+        db,
+        "SELECT status_id = tc_id_from_name('provision_status', 'completed')"
+        " FROM provision_domain WHERE id = %(id)s",
+        True,
+        timeout=30,
+        id=row["id"],
+    )
+    job = fetch_one(
+        db, "SELECT attempts, lease_owner FROM job WHERE id = %(id)s", {"id": row["job_id"]}
+    )
+    assert job["attempts"] == 2
+    assert job["lease_owner"] != first_owner
+    # the backend saw one registration, whatever the dead executor got done
+    assert scalar(db, "SELECT count(*) FROM sandbox.domain WHERE name = 'survivor.com'") == 1
+    assert (
+        scalar(
+            db,
+            "SELECT count(*) FROM sandbox.transaction WHERE client_ref = %(r)s",
+            {"r": str(row["id"])},
+        )
+        == 1
+    )
+    assert scalar(db, "SELECT count(*) FROM outbox") == 1
+
+
+@pytest.mark.slow
+def test_two_executor_processes_run_a_thousand_jobs_exactly_once(
+    db: Conn, provisioning_db: str, processes: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    with psycopg.connect(provisioning_db) as conn:
+        conn.execute(  # a thousand domain creates, as ingest would write them
+            "INSERT INTO provision_domain (request_id, tenant_customer_id, accreditation_id, name)"
+            " SELECT gen_random_uuid(), '30000000-0000-4000-8000-000000000001',"
+            " accreditation_id_from_name(%(acc)s), 'bulk-' || i || '.com'"
+            " FROM generate_series(1, 1000) AS i",
+            {"acc": ALPHA_REGISTRY},
+        )
+    processes += [_executor(provisioning_db, tmp_path / f"exec-{i}.log") for i in range(2)]
+    wait_for(
+        db,
+        "SELECT count(*) FROM provision_domain p JOIN provision_status s"
+        " ON s.id = p.status_id WHERE s.name = 'completed'",
+        1000,
+        timeout=120,
+    )
+    for proc in processes:
+        proc.send_signal(signal.SIGTERM)
+    for proc in processes:
+        assert proc.wait(30) == 0
+    attempts = Counter(row["attempts"] for row in fetch_all(db, "SELECT attempts FROM job"))
+    assert attempts == Counter({1: 1000})  # every job ran once
+    owners = {row["lease_owner"] for row in fetch_all(db, "SELECT lease_owner FROM job")}
+    assert len(owners) == 2  # both executors took a share
+    assert scalar(db, "SELECT count(*) FROM sandbox.transaction") == 1000
+    assert scalar(db, "SELECT count(*) FROM sandbox.domain") == 1000
+
+
+def test_sigterm_lets_jobs_in_flight_finish(
+    db: Conn, provisioning_db: str, sandbox: SandboxBackend
+) -> None:
+    started = threading.Event()
+
+    def slow(job: Job, backend: Backend) -> dict[str, Any]:
+        started.set()
+        time.sleep(0.5)
+        return {"roid": f"D-{job.data['name']}"}
+
+    row = insert_provision(db, "provision_domain", name="draining.com")
+    worker = Worker(
+        settings_for(provisioning_db), sandbox, handlers={**HANDLERS, "provision_domain": slow}
+    )
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    assert started.wait(10)
+    worker.stop()  # what SIGTERM does
+    runner.join(10)
+    assert not runner.is_alive()
+    status, _ = status_of(db, "provision_domain", row["id"])
+    assert status == "completed"
