@@ -35,6 +35,7 @@ from typing import Any
 import psycopg
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from producers.delivery import produce_waiting
 from provisioning.errors import DecodeError, DeliveryError, InvalidRequest, ProvisioningError
 from provisioning.settings import Settings
 from schemas.codec import Codec, codec_from_settings
@@ -328,18 +329,14 @@ class ConsumerLoop:
             if err is not None:
                 self._dlq_errors.append(str(err))
 
-        while True:
-            try:
-                self._dlq.produce(
-                    self.settings.dlq_topic(topic),
-                    key=message.key(),
-                    value=message.value(),
-                    headers=headers,
-                    on_delivery=delivered,
-                )
-                break
-            except BufferError:
-                self._dlq.poll(0.5)
+        produce_waiting(
+            self._dlq,
+            self.settings.dlq_topic(topic),
+            key=message.key(),
+            value=message.value(),
+            headers=headers,
+            on_delivery=delivered,
+        )
         log.warning(
             "dead-lettered %s[%s]@%s: %s", topic, message.partition(), message.offset(), error
         )

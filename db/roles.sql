@@ -39,6 +39,7 @@ REVOKE ALL ON FUNCTION job_fail(UUID, TEXT, TEXT, JSONB, BOOLEAN, INTERVAL, INTE
 REVOKE ALL ON FUNCTION job_reclaim_expired(INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION provision_reject(UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT) FROM PUBLIC;
 REVOKE ALL ON FUNCTION orders.apply_outcome(UUID, UUID[], TEXT, TEXT, JSONB) FROM PUBLIC;
+REVOKE ALL ON FUNCTION orders.release_plans(UUID) FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA public TO provisioning_ingest, provisioning_executor,
                                 provisioning_relay, provisioning_order_service;
@@ -71,6 +72,8 @@ GRANT EXECUTE ON FUNCTION job_claim(TEXT, INT, INTERVAL, TEXT[]),
 
 -- relay
 GRANT SELECT, UPDATE (sent_date) ON outbox TO provisioning_relay;
+GRANT USAGE ON SCHEMA orders TO provisioning_relay;
+GRANT SELECT, UPDATE (sent_date) ON orders.request_outbox TO provisioning_relay;
 
 -- order service
 GRANT USAGE ON SCHEMA orders TO provisioning_order_service;
@@ -79,5 +82,6 @@ GRANT SELECT ON orders.order_status, orders.order_item_status, orders.order_item
    TO provisioning_order_service;
 GRANT SELECT, INSERT, UPDATE ON orders."order", orders.order_item, orders.order_item_plan
    TO provisioning_order_service;
-GRANT EXECUTE ON FUNCTION orders.apply_outcome(UUID, UUID[], TEXT, TEXT, JSONB)
+GRANT EXECUTE ON FUNCTION orders.apply_outcome(UUID, UUID[], TEXT, TEXT, JSONB),
+                          orders.release_plans(UUID)
    TO provisioning_order_service;

@@ -21,6 +21,7 @@ from typing import Any, Self
 
 from confluent_kafka import KafkaException, Producer
 
+from producers.delivery import produce_waiting
 from provisioning.errors import DeliveryError, InvalidRequest
 from provisioning.settings import Settings
 from schemas.codec import Codec, codec_from_settings
@@ -82,21 +83,17 @@ class RequestProducer:
     def produce(self, message: EncodedRequest) -> str:
         """Queue an encoded request for delivery; returns its request_id."""
         self._raise_failures()
-        while True:
-            try:
-                self._producer.produce(
-                    message.topic,
-                    value=message.value,
-                    key=message.key.encode(),
-                    headers=list(message.headers),
-                    on_delivery=self._on_delivery,
-                )
-                break
-            except BufferError:  # the local queue is full: let deliveries drain it
-                self._producer.poll(0.1)
-            except KafkaException as exc:
-                raise DeliveryError(f"{message.topic}: {message.key}: {exc}") from exc
-        self._producer.poll(0)
+        try:
+            produce_waiting(
+                self._producer,
+                message.topic,
+                key=message.key.encode(),
+                value=message.value,
+                headers=list(message.headers),
+                on_delivery=self._on_delivery,
+            )
+        except KafkaException as exc:
+            raise DeliveryError(f"{message.topic}: {message.key}: {exc}") from exc
         return message.request_id
 
     def send(

@@ -136,13 +136,40 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
+    from consumers import order_service  # noqa: PLC0415
     from executors import worker  # noqa: PLC0415
+    from producers import orders, relay  # noqa: PLC0415
 
     worker.add_arguments(
         commands.add_parser(
             "executor",
             help="run jobs against the backend (several processes share the work)",
             description=worker.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+
+    order_service.add_arguments(
+        commands.add_parser(
+            "order-service",
+            help="apply outcomes to order_item_plan rows (a consumer group)",
+            description=order_service.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    relay.add_arguments(
+        commands.add_parser(
+            "relay",
+            help="publish the outboxes (outcomes, order requests) to Kafka",
+            description=relay.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    orders.add_arguments(
+        commands.add_parser(
+            "order",
+            help="place an order (recorded with its requests in one transaction), or show one",
+            description=orders.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )

@@ -6,19 +6,30 @@ SELECT orders.apply_outcome(%(event_id)s::UUID, %(plan_ids)s::UUID[], %(status)s
                             %(message)s, %(data)s::JSONB) AS applied;
 
 -- name: create_order
-INSERT INTO orders."order" (tenant_customer_id, metadata)
-VALUES (%(tenant_customer_id)s::UUID, COALESCE(%(metadata)s::JSONB, '{}'))
+-- id: optional (the caller may choose it, e.g. to reference it in requests).
+INSERT INTO orders."order" (id, tenant_customer_id, metadata)
+VALUES (COALESCE(%(id)s::UUID, gen_random_uuid()), %(tenant_customer_id)s::UUID,
+        COALESCE(%(metadata)s::JSONB, '{}'))
 RETURNING id;
 
 -- name: create_order_item
-INSERT INTO orders.order_item (order_id, product, action, object_name)
-VALUES (%(order_id)s::UUID, %(product)s, %(action)s, %(object_name)s)
+INSERT INTO orders.order_item (id, order_id, product, action, object_name)
+VALUES (COALESCE(%(id)s::UUID, gen_random_uuid()), %(order_id)s::UUID, %(product)s, %(action)s,
+        %(object_name)s)
 RETURNING id;
 
 -- name: create_order_item_plan
-INSERT INTO orders.order_item_plan (order_item_id, action, request_id)
-VALUES (%(order_item_id)s::UUID, %(action)s, %(request_id)s::UUID)
+INSERT INTO orders.order_item_plan (id, order_item_id, action, request_id, stage, position, request,
+                                    message_key)
+VALUES (COALESCE(%(id)s::UUID, gen_random_uuid()), %(order_item_id)s::UUID, %(action)s,
+        %(request_id)s::UUID, COALESCE(%(stage)s::INT, 1), COALESCE(%(position)s::INT, 0),
+        %(request)s::JSONB, %(message_key)s)
 RETURNING id;
+
+-- name: release_plans
+-- Put the item's first stage (or the next, when the one before completed) into
+-- the request outbox; returns how many requests were written.
+SELECT orders.release_plans(%(order_item_id)s::UUID) AS released;
 
 -- name: get_order_status
 SELECT o.id,
@@ -45,6 +56,8 @@ SELECT p.id,
        p.order_item_id,
        p.action,
        p.request_id,
+       p.stage,
+       p.requested_date,
        s.name AS status,
        p.result_message,
        p.result_data
@@ -52,4 +65,15 @@ SELECT p.id,
   JOIN orders.order_item_plan_status s ON s.id = p.status_id
   JOIN orders.order_item i ON i.id = p.order_item_id
  WHERE i.order_id = %(order_id)s::UUID
- ORDER BY p.created_date, p.id;
+ ORDER BY i.created_date, i.id, p.position, p.created_date, p.id;
+
+-- name: apply_outcomes
+-- A batch of outcomes, in offset order (`ord`); one row per outcome: applied
+-- now (TRUE) or before (FALSE). %(rows)s: JSON array of {ord, event_id,
+-- plan_ids, status, message, data}.
+SELECT r.event_id,
+       orders.apply_outcome(r.event_id, r.plan_ids, r.status, r.message, r.data) AS applied
+  FROM (SELECT *
+          FROM jsonb_to_recordset(%(rows)s::JSONB)
+            AS x(ord INT, event_id UUID, plan_ids UUID[], status TEXT, message TEXT, data JSONB)
+         ORDER BY x.ord) AS r

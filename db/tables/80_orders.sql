@@ -80,6 +80,13 @@ CREATE TABLE orders.order_item_plan (
     status_id           UUID NOT NULL DEFAULT tc_id_from_name('orders.order_item_plan_status', 'new')
                         REFERENCES orders.order_item_plan_status,
     request_id          UUID UNIQUE,            -- the ProvisionRequest published for this plan
+    -- plans of stage n+1 are requested once every plan of stage n completed
+    -- (a domain's contacts and hosts before the domain)
+    stage               INT NOT NULL DEFAULT 1 CHECK (stage >= 1),
+    position            INT NOT NULL DEFAULT 0,  -- order of the item's plans (requests go out in it)
+    request             JSONB,                  -- the request to publish (schemas/requests.py form)
+    message_key         TEXT,                   -- its Kafka key (the object key)
+    requested_date      TIMESTAMPTZ,            -- when it went into the request outbox
     result_message      TEXT,
     result_data         JSONB,
     created_date        TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -96,3 +103,18 @@ CREATE TABLE orders.processed_event (
     status              TEXT NOT NULL,
     processed_date      TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- The order service's transactional outbox: the requests of released plans,
+-- written in the same transaction as the order (or the outcome that released
+-- them) and published to the orders topic by the relay in id order.
+CREATE TABLE orders.request_outbox (
+    id                  BIGSERIAL PRIMARY KEY,
+    request_id          UUID NOT NULL UNIQUE,
+    order_item_plan_id  UUID NOT NULL REFERENCES orders.order_item_plan,
+    message_key         TEXT NOT NULL,
+    request             JSONB NOT NULL,
+    traceparent         TEXT,
+    created_date        TIMESTAMPTZ NOT NULL DEFAULT now(),
+    sent_date           TIMESTAMPTZ
+);
+CREATE INDEX request_outbox_unsent_idx ON orders.request_outbox (id) WHERE sent_date IS NULL;

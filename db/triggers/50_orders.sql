@@ -1,6 +1,7 @@
 -- Triggers of the orders schema: plan status rolls up into the item, item
 -- status into the order.
 --   trg_20_touch     BEFORE UPDATE                       updated_date
+--   trg_30_advance   AFTER UPDATE OF status_id (plans)   release the next stage / fail the unrequested
 --   trg_40_rollup    AFTER INSERT OR UPDATE OF status_id roll the status up one level
 
 CREATE OR REPLACE TRIGGER trg_20_touch BEFORE UPDATE ON orders."order"
@@ -10,6 +11,9 @@ CREATE OR REPLACE TRIGGER trg_20_touch BEFORE UPDATE ON orders.order_item
 CREATE OR REPLACE TRIGGER trg_20_touch BEFORE UPDATE ON orders.order_item_plan
     FOR EACH ROW EXECUTE FUNCTION orders.touch_updated_date();
 
+CREATE OR REPLACE TRIGGER trg_30_advance AFTER UPDATE OF status_id ON orders.order_item_plan
+    FOR EACH ROW WHEN (OLD.status_id IS DISTINCT FROM NEW.status_id)
+    EXECUTE FUNCTION orders.order_item_plan_advance();
 CREATE OR REPLACE TRIGGER trg_40_rollup AFTER INSERT OR UPDATE OF status_id ON orders.order_item_plan
     FOR EACH ROW EXECUTE FUNCTION orders.order_item_plan_rollup();
 CREATE OR REPLACE TRIGGER trg_40_rollup AFTER INSERT OR UPDATE OF status_id ON orders.order_item

@@ -1,0 +1,27 @@
+-- Named queries of the order service's request outbox (orders.request_outbox):
+-- the requests of an order's plans, published to the orders topic by the relay
+-- (producers/relay.py) in id order. Same shape as db/queries/outbox.sql.
+
+-- name: listen
+LISTEN order_request_outbox;
+
+-- name: try_lock_relay
+-- TRUE when this transaction is the active relay of this outbox (until it ends).
+SELECT pg_try_advisory_xact_lock(hashtext('order_request_outbox_relay')) AS locked;
+
+-- name: fetch_unsent
+SELECT id, request_id, order_item_plan_id, message_key, request, traceparent, created_date
+  FROM orders.request_outbox
+ WHERE sent_date IS NULL
+ ORDER BY id
+ LIMIT %(limit)s
+   FOR UPDATE SKIP LOCKED;
+
+-- name: mark_sent
+UPDATE orders.request_outbox
+   SET sent_date = now()
+ WHERE id = ANY (%(ids)s::BIGINT[])
+   AND sent_date IS NULL;
+
+-- name: count_unsent
+SELECT count(*) AS unsent FROM orders.request_outbox WHERE sent_date IS NULL;

@@ -1,0 +1,487 @@
+"""The outbox relay: publish the rows of a transactional outbox to Kafka, in id order.
+
+Two outboxes, one relay each (both by default, in two threads):
+  outcomes        table outbox                 -> ProvisionOutcome on PROVISIONING_TOPIC_OUTCOMES
+  order-requests  table orders.request_outbox  -> ProvisionRequest on PROVISIONING_TOPIC_ORDERS
+
+Each batch is one database transaction:
+
+  try_lock_relay → fetch_unsent (id order) → produce each row → flush, wait for
+  the delivery reports → mark_sent the delivered prefix → commit
+
+- At least once: a row is marked sent only after Kafka acknowledged it (acks=all,
+  idempotent producer). A crash or a lost connection re-sends; consumers dedupe
+  by event_id (outcomes) or request_id (requests).
+- Per-key order: rows are produced in id order, keyed by message_key; when a
+  delivery fails, only the rows before it are marked, so the failed row and
+  every row after it are sent again, in order, after a backoff.
+- One active relay per outbox: the others find the advisory lock taken and
+  stand by; run as many processes as you like for availability.
+- Woken by NOTIFY, with a poll every --poll-seconds in case one is missed; keeps
+  going without waiting while batches are full.
+- SIGTERM/SIGINT: the batch in hand is finished and committed, then it exits 0.
+
+Examples:
+  provisioning relay                      # both outboxes
+  provisioning relay --outbox outcomes    # only the provisioning outbox
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import psycopg
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from psycopg.rows import dict_row
+
+from consumers.loop import is_transient
+from producers.delivery import produce_waiting
+from producers.requests import CONTENT_TYPE as REQUEST_CONTENT_TYPE
+from provisioning.errors import ProvisioningError
+from provisioning.settings import Settings, load_settings
+from provisioning.sqlfiles import query
+from schemas.codec import Codec, codec_from_settings
+from schemas.requests import OUTCOME, REQUEST, build_request, to_avro
+
+log = logging.getLogger(__name__)
+
+OUTCOME_CONTENT_TYPE = "application/vnd.provisioning.outcome+avro"
+MAX_BACKOFF_SECONDS = 30.0
+
+Row = dict[str, Any]
+Connection = psycopg.Connection[Row]
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """One outbox table and how its rows become messages."""
+
+    name: str  # what --outbox calls it
+    group: str  # db/queries/<group>.sql: listen, try_lock_relay, fetch_unsent, mark_sent
+    record: str  # the Avro record of the messages
+    topic: Callable[[Settings], str]
+    datum: Callable[[Row], dict[str, Any]]  # a fetched row -> the record's datum
+    content_type: str
+
+
+def outcome_datum(row: Row) -> dict[str, Any]:
+    """A ``ProvisionOutcome`` from a row of ``outbox``."""
+    data = row["result_data"]
+    return {
+        "event_id": str(row["event_id"]),
+        "request_id": str(row["request_id"]),
+        "provision_id": None if row["provision_id"] is None else str(row["provision_id"]),
+        "action": row["action"],
+        "status": row["status"],
+        "order_item_plan_ids": [str(plan) for plan in row["order_item_plan_ids"] or []],
+        "result_message": row["result_message"],
+        "result_data": None if data is None else json.dumps(data, separators=(",", ":")),
+        "occurred_at": row["created_date"],
+    }
+
+
+def order_request_datum(row: Row) -> dict[str, Any]:
+    """A ``ProvisionRequest`` from a row of ``orders.request_outbox``.
+
+    The row's request_id wins over the stored request's; ``requested_at``
+    defaults to when the row was written, so a re-sent request is the same.
+    """
+    request = {"requested_at": row["created_date"], **row["request"]}
+    request["request_id"] = row["request_id"]
+    return to_avro(build_request(request))
+
+
+OUTCOMES = Outbox(
+    name="outcomes",
+    group="outbox",
+    record=OUTCOME,
+    topic=lambda settings: settings.topic_outcomes,
+    datum=outcome_datum,
+    content_type=OUTCOME_CONTENT_TYPE,
+)
+ORDER_REQUESTS = Outbox(
+    name="order-requests",
+    group="order_outbox",
+    record=REQUEST,
+    topic=lambda settings: settings.topic_orders,
+    datum=order_request_datum,
+    content_type=REQUEST_CONTENT_TYPE,
+)
+OUTBOXES: dict[str, Outbox] = {outbox.name: outbox for outbox in (OUTCOMES, ORDER_REQUESTS)}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one batch transaction did."""
+
+    standby: bool = False  # another relay holds the lock: nothing was read
+    fetched: int = 0
+    published: int = 0  # delivered and marked sent
+    failed: bool = False  # a row could not be encoded or delivered: back off
+
+
+class Relay:
+    """Publishes one outbox; ``run`` in a thread or process, ``stop`` from anywhere."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        outbox: Outbox,
+        *,
+        codec: Codec | None = None,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        delivery_timeout: float = 30.0,
+        backoff_seconds: float = 0.5,
+        producer_overrides: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.topic = outbox.topic(settings)
+        self.codec = codec if codec is not None else codec_from_settings(settings)
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.delivery_timeout = delivery_timeout
+        self.backoff_seconds = backoff_seconds
+        self.counts: Counter[str] = Counter()
+        self.listening = threading.Event()  # set while LISTEN is active (tests wait on it)
+        self._producer_config = settings.kafka_config(
+            **{
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 5,
+                "message.timeout.ms": int(delivery_timeout * 1000),
+                **(producer_overrides or {}),
+            }
+        )
+        self._producer = Producer(self._producer_config)
+        self._producer_fatal = False
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._conn: Connection | None = None
+
+    def stop(self) -> None:
+        """Finish the batch in hand, commit, flush; then ``run`` returns."""
+        self._stop.set()
+        self._wake.set()
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self, *, until_idle: float | None = None) -> Counter[str]:
+        """Relay until stopped, or (tests) until nothing was published for ``until_idle`` s."""
+        done = threading.Event()
+        listener = threading.Thread(
+            target=self._listen, args=(done,), name=f"relay-listen-{self.outbox.name}", daemon=True
+        )
+        listener.start()
+        idle_since = time.monotonic()
+        delay = self.backoff_seconds
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()  # a NOTIFY from now on means "look again"
+                try:
+                    result = self.relay_batch()
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    log.warning(
+                        "%s: database unavailable (%s); retrying in %.1fs",
+                        self.outbox.name,
+                        exc,
+                        delay,
+                    )
+                    self.counts["reconnects"] += 1
+                    self._drop_connection()
+                    self._stop.wait(delay)
+                    delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+                    continue
+                if result.published:
+                    idle_since = time.monotonic()
+                if result.failed:  # back off; a NOTIFY does not cut a backoff short
+                    wait, wake = delay, self._stop
+                    delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+                elif result.fetched == self.batch_size:
+                    continue  # a full batch: there may be more right away
+                else:
+                    wait, wake = self.poll_seconds, self._wake
+                    delay = self.backoff_seconds
+                if until_idle is not None:
+                    left = until_idle - (time.monotonic() - idle_since)
+                    if left <= 0:
+                        break
+                    wait = min(wait, left)
+                wake.wait(wait)
+        finally:
+            done.set()
+            self._producer.flush(self.delivery_timeout)
+            listener.join(timeout=5)
+            self._drop_connection()
+        return self.counts
+
+    def relay_batch(self) -> BatchResult:
+        """One batch in one transaction: lock, fetch, produce, wait, mark the delivered prefix."""
+        conn = self._connection()
+        group = self.outbox.group
+        result = BatchResult(standby=True)
+        with conn.transaction() as tx:
+            locked = conn.execute(query(group, "try_lock_relay")).fetchone()
+            if not locked or not locked["locked"]:
+                raise psycopg.Rollback(tx)  # another relay is active: stand by
+            rows = conn.execute(query(group, "fetch_unsent"), {"limit": self.batch_size}).fetchall()
+            sent = self._publish(rows) if rows else []
+            if sent:
+                conn.execute(query(group, "mark_sent"), {"ids": sent})
+            result = BatchResult(
+                fetched=len(rows), published=len(sent), failed=len(sent) < len(rows)
+            )
+        if result.standby:
+            self.counts["standby"] += 1
+        elif result.fetched:
+            self.counts["batches"] += 1
+            self.counts["published"] += result.published
+        return result
+
+    # ------------------------------------------------------------------ Kafka
+
+    def _publish(self, rows: Sequence[Row]) -> list[int]:
+        """Produce ``rows`` in order; the ids of the delivered prefix, in id order."""
+        reports: dict[int, KafkaError | None] = {}
+        produced: list[int] = []
+        for row in rows:
+            try:
+                value = self.codec.encode(self.outbox.record, self.outbox.datum(row), self.topic)
+            except (ProvisioningError, LookupError, TypeError, ValueError) as exc:
+                log.error(
+                    "%s: row %s cannot be encoded (%s): it and the rows after it wait",
+                    self.outbox.name,
+                    row["id"],
+                    exc,
+                )
+                self.counts["encode_failures"] += 1
+                break
+            if not self._produce(row, value, partial(_record_report, reports, row["id"])):
+                break
+            produced.append(row["id"])
+        remaining = self._producer.flush(self.delivery_timeout + 5)
+        sent: list[int] = []
+        for row_id in produced:
+            error = reports.get(row_id, _NO_REPORT)
+            if error is not None:
+                reason = "no delivery report" if error is _NO_REPORT else error
+                log.warning(
+                    "%s: row %s not delivered (%s); %d row(s) from it on will be sent again",
+                    self.outbox.name,
+                    row_id,
+                    reason,
+                    len(rows) - len(sent),
+                )
+                self.counts["delivery_failures"] += 1
+                break
+            sent.append(row_id)
+        if remaining:
+            log.warning("%s: %d message(s) still queued after flush", self.outbox.name, remaining)
+        if self._producer_fatal or any(
+            isinstance(e, KafkaError) and e.fatal() for e in reports.values()
+        ):
+            self._renew_producer()
+        return sent
+
+    def _produce(self, row: Row, value: bytes, on_delivery: Callable[..., None]) -> bool:
+        headers: list[tuple[str, str | bytes | None]] = [
+            ("content-type", self.outbox.content_type.encode())
+        ]
+        if row["traceparent"]:
+            headers.append(("traceparent", str(row["traceparent"]).encode()))
+        try:
+            produce_waiting(
+                self._producer,
+                self.topic,
+                key=str(row["message_key"]).encode(),
+                value=value,
+                headers=headers,
+                on_delivery=on_delivery,
+            )
+        except KafkaException as exc:
+            log.warning("%s: row %s refused by the producer: %s", self.outbox.name, row["id"], exc)
+            error = exc.args[0] if exc.args else None
+            self._producer_fatal = isinstance(error, KafkaError) and error.fatal()
+            self.counts["delivery_failures"] += 1
+            return False
+        return True
+
+    def _renew_producer(self) -> None:
+        log.error("%s: the Kafka producer hit a fatal error; starting a new one", self.outbox.name)
+        self._producer = Producer(self._producer_config)
+        self._producer_fatal = False
+
+    # ------------------------------------------------------------------ database
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = psycopg.connect(
+                self.settings.database_url.get_secret_value(),
+                autocommit=True,
+                row_factory=dict_row,
+                application_name=f"provisioning-relay:{self.outbox.name}",
+            )
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+    def _listen(self, done: threading.Event) -> None:
+        """Set the wake event on every NOTIFY of the outbox; reconnect if the link drops."""
+        while not done.is_set():
+            try:
+                with psycopg.connect(
+                    self.settings.database_url.get_secret_value(),
+                    autocommit=True,
+                    application_name=f"provisioning-relay-listen:{self.outbox.name}",
+                ) as conn:
+                    conn.execute(query(self.outbox.group, "listen"))
+                    self.listening.set()
+                    self._wake.set()  # whatever was notified while not listening
+                    while not done.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error as exc:
+                log.warning(
+                    "%s: LISTEN connection lost (%s); polling until it is back",
+                    self.outbox.name,
+                    exc,
+                )
+            finally:
+                self.listening.clear()
+            done.wait(self.poll_seconds)
+
+
+_NO_REPORT: Any = object()
+
+
+def _record_report(
+    reports: dict[int, KafkaError | None], row_id: int, error: KafkaError | None, _: Message
+) -> None:
+    reports[row_id] = error
+
+
+def run_together(relays: Sequence[Relay], *, until_idle: float | None = None) -> list[Counter[str]]:
+    """Run ``relays`` in threads until all return; if one fails, stop the others and raise."""
+    results: list[Counter[str]] = [Counter() for _ in relays]
+    errors: list[BaseException] = []
+
+    def target(index: int, relay: Relay) -> None:
+        try:
+            results[index] = relay.run(until_idle=until_idle)
+        except BaseException as exc:
+            log.exception("%s relay failed", relay.outbox.name)
+            errors.append(exc)
+            for other in relays:
+                other.stop()
+
+    threads = [
+        threading.Thread(target=target, args=(i, r), name=f"relay-{r.outbox.name}")
+        for i, r in enumerate(relays)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():  # a timed join keeps the main thread responsive to signals
+            thread.join(0.5)
+    if errors:
+        raise errors[0]
+    return results
+
+
+# ---------------------------------------------------------------------- command line
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--outbox",
+        choices=[*OUTBOXES, "both"],
+        default="both",
+        help="which outbox to relay (default: both, in two threads)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=500, help="rows per transaction (default: 500)"
+    )
+    parser.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=1.0,
+        help="look for rows this often when no NOTIFY arrives (default: 1)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    outboxes = list(OUTBOXES.values()) if args.outbox == "both" else [OUTBOXES[args.outbox]]
+    relays = [
+        Relay(settings, outbox, batch_size=args.batch_size, poll_seconds=args.poll_seconds)
+        for outbox in outboxes
+    ]
+
+    def stop(*_: object) -> None:
+        for relay in relays:
+            relay.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+    for relay in relays:
+        log.info("relaying %s to %s", relay.outbox.name, relay.topic)
+    counts = run_together(relays)
+    for relay, result in zip(relays, counts, strict=True):
+        log.info("%s stopped: %s", relay.outbox.name, dict(result))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m producers.relay``: the relay without the ``provisioning`` command."""
+    parser = argparse.ArgumentParser(
+        prog="provisioning relay",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except ProvisioningError as exc:
+        print(f"provisioning relay: error: {exc}", file=sys.stderr)
+        return 2
+
+
+__all__ = [
+    "ORDER_REQUESTS",
+    "OUTBOXES",
+    "OUTCOMES",
+    "OUTCOME_CONTENT_TYPE",
+    "BatchResult",
+    "Outbox",
+    "Relay",
+    "add_arguments",
+    "main",
+    "order_request_datum",
+    "outcome_datum",
+    "run",
+    "run_together",
+]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
