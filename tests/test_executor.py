@@ -57,7 +57,7 @@ def sandbox(provisioning_db: str) -> Iterator[SandboxBackend]:
 
 
 def run_until_idle(url: str, backend: Backend, **options: Any) -> WorkerStats:
-    return Worker(settings_for(url), backend, **options).run(until_idle=1.0)
+    return Worker(settings_for(url), backend, **options).run(until_idle=0.5)
 
 
 def status_of(db: Conn, table: str, provision_id: uuid.UUID) -> tuple[str, str | None]:
