@@ -31,8 +31,11 @@ down: $(STAMP) ## stop what `make up` started
 status: $(STAMP) ## show whether the local stack runs
 	$(BIN)/provisioning stack status
 
-demo: $(STAMP) ## run the whole pipeline end to end on the local stack
-	@echo "make demo arrives with the 'Running it' issue (provisioning run); for now: make up && make test"
+DEMO_ORDERS ?= 20
+
+demo: $(STAMP) ## the whole pipeline end to end on the local stack, then a summary (DEMO_ORDERS=20)
+	$(BIN)/provisioning stack up
+	eval "$$($(BIN)/provisioning stack env)" && $(BIN)/provisioning demo --orders $(DEMO_ORDERS)
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
 	$(BIN)/ruff check .

@@ -248,7 +248,8 @@ class ConsumerLoop:
                 raise
             if len(items) == 1:
                 return self._reject(conn, items[0], exc)
-            log.info("batch of %d refused (%s); one transaction per message", len(items), exc)
+            reason = getattr(getattr(exc, "diag", None), "message_primary", None) or exc
+            log.info("batch of %d refused (%s); one transaction per message", len(items), reason)
         counts = Counter({"batches": 1, "fallbacks": 1})
         for item in items:
             try:

@@ -45,6 +45,14 @@ def _stack_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stack_env(args: argparse.Namespace) -> int:
+    from provisioning.localstack import LocalStack  # noqa: PLC0415
+
+    for key, value in LocalStack.from_env().env().items():
+        print(f"export {key}={value}")
+    return 0
+
+
 def _config(args: argparse.Namespace) -> int:
     from provisioning.settings import load_settings  # noqa: PLC0415
 
@@ -97,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("up", _stack_up, "start Kafka (KRaft) and PostgreSQL on loopback; idempotent"),
         ("down", _stack_down, "stop what `stack up` started"),
         ("status", _stack_status, "show whether each service runs"),
+        ("env", _stack_env, "print the settings that point the components at the stack"),
     ):
         stack_commands.add_parser(name, help=text, description=text).set_defaults(func=func)
 
@@ -139,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     from consumers import order_service  # noqa: PLC0415
     from executors import worker  # noqa: PLC0415
     from producers import orders, relay  # noqa: PLC0415
+    from provisioning import demo  # noqa: PLC0415
+    from provisioning import run as run_all  # noqa: PLC0415
 
     worker.add_arguments(
         commands.add_parser(
@@ -170,6 +181,23 @@ def build_parser() -> argparse.ArgumentParser:
             "order",
             help="place an order (recorded with its requests in one transaction), or show one",
             description=orders.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+
+    run_all.add_arguments(
+        commands.add_parser(
+            "run",
+            help="run every component, each its own process, restarted if it dies",
+            description=run_all.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    demo.add_arguments(
+        commands.add_parser(
+            "demo",
+            help="the whole pipeline end to end with a mix of work, then a summary",
+            description=demo.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )

@@ -1,0 +1,72 @@
+"""Creating the pipeline's topics with the partitions they need.
+
+Ingest and the order-service consumer scale by partitions, so the topics are
+created explicitly (a broker's auto-creation would give them its default, often
+one partition): the orders, actions and outcomes topics, and their DLQs.
+Idempotent: existing topics are left as they are.
+"""
+
+from __future__ import annotations
+
+import time
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from provisioning.errors import ProvisioningError
+from provisioning.settings import Settings
+
+
+def pipeline_topics(settings: Settings) -> list[str]:
+    topics = [settings.topic_orders, settings.topic_actions, settings.topic_outcomes]
+    return topics + [settings.dlq_topic(topic) for topic in topics]
+
+
+def ensure_topics(
+    settings: Settings, partitions: int = 4, replication_factor: int = 1
+) -> list[str]:
+    """Create the pipeline's topics that do not exist yet; returns the ones created."""
+    admin = AdminClient(settings.kafka_config())
+    existing = set(admin.list_topics(timeout=15).topics)
+    wanted = [t for t in pipeline_topics(settings) if t not in existing]
+    if not wanted:
+        return []
+    futures = admin.create_topics(
+        [
+            NewTopic(t, num_partitions=partitions, replication_factor=replication_factor)
+            for t in wanted
+        ],
+        operation_timeout=30,
+    )
+    created = []
+    for topic, future in futures.items():
+        try:
+            future.result(timeout=30)
+            created.append(topic)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                continue
+            raise ProvisioningError(f"creating topic {topic} failed: {exc}") from exc
+    _wait_for_leaders(admin, wanted)
+    return created
+
+
+def _wait_for_leaders(admin: AdminClient, topics: list[str], timeout: float = 30.0) -> None:
+    """Return once every partition of ``topics`` has a leader (new topics elect them)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        metadata = admin.list_topics(timeout=10).topics
+        if all(
+            topic in metadata
+            and metadata[topic].partitions
+            and all(p.leader >= 0 for p in metadata[topic].partitions.values())
+            for topic in topics
+        ):
+            return
+        if time.monotonic() > deadline:
+            raise ProvisioningError(f"topics {topics} have no partition leaders after {timeout}s")
+        time.sleep(0.2)
+
+
+__all__ = ["ensure_topics", "pipeline_topics"]
