@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
-    from consumers import order_service  # noqa: PLC0415
+    from consumers import dlq, order_service  # noqa: PLC0415
     from executors import worker  # noqa: PLC0415
     from producers import orders, relay  # noqa: PLC0415
     from provisioning import demo  # noqa: PLC0415
@@ -185,6 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
+    dlq.add_arguments(
+        commands.add_parser(
+            "dlq",
+            help="list, show and redrive dead-lettered messages",
+            description=dlq.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     run_all.add_arguments(
         commands.add_parser(
             "run",

@@ -14,3 +14,4 @@
 \ir ../tables/60_provision.sql
 \ir ../tables/70_outbox.sql
 \ir ../tables/80_orders.sql
+\ir ../tables/90_dlq.sql
