@@ -10,9 +10,9 @@ timeout and the relays poll every 0.2 s (NOTIFY wakes them sooner), as in the
 tests (the CLI's consumers use 0.5 s).
 
 - **candidate**: the whole pipeline. ``place_order`` (the order and its request
-  in the request outbox, one transaction) → order-requests relay → orders topic
-  → ingest → provision_domain + job → executor (sandbox) → outbox → outcomes
-  relay → outcomes topic → order service → order final. ``ORDERS`` orders of one
+  in the request outbox) → order-requests relay → orders topic → ingest →
+  provision_domain + job → executor (sandbox) → outbox → outcomes relay →
+  outcomes topic → order service → order final. ``ORDERS`` (1,000) orders of one
   item with one plan each (``domain_item(f"bench-{i}.com")``: a single stage, so
   the release of a next stage is not what is measured).
 - **baseline**: the same ``ORDERS`` domain creates published straight to the
@@ -22,34 +22,42 @@ tests (the CLI's consumers use 0.5 s).
   completed provision: the ratio is the cost of the order machinery and of the
   outcome path.
 
-Both sides place their work in one burst, back to back from one client thread
-(one transaction per order; one ``send`` per request, flushed after the last),
-once a warm-up order / request has gone all the way through, so group joins and
-first connections are not timed. *Placed* is when ``place_order`` returned (the
-order committed) or ``send`` returned (the request queued in the producer), on
-the client's monotonic clock. *Final* is read on the same clock: a thread polls
-every ``POLL_SECONDS`` (50 ms) on its own connection and stamps each order
-(provision) the first time it sees it final, with the instant just before that
-poll. So a latency is whole (it includes commit visibility) and is late by up
-to 50 ms of poll granularity (~25 ms on average). Every order must end
-``successful`` and every provision ``completed``, or the round fails.
+In the interleaved rounds the work arrives all at once, after a warm-up order /
+request has gone all the way through (so group joins and first connections are
+not timed). The candidate's ``place_order`` calls run in one outer transaction
+(each order in its own savepoint), so every order is committed, and becomes
+visible to the relay, in one commit; *placed* is when that commit returned, for
+every order. (One client cannot place orders fast enough to load the pipeline:
+about 110 orders/s on an idle machine, ~70-100/s beside the running components,
+most of it the ``SingleObjectCodec()`` that every ``place_order`` builds anew;
+the placing rate is printed too.) The baseline's requests are sent back to back
+from one thread (one ``RequestProducer.send`` each, >10,000/s, flushed after the
+last); *placed* is when each ``send`` returned (the request queued in the
+producer). Both on the client's monotonic clock. *Final* is read on the same
+clock: a thread polls every ``POLL_SECONDS`` (50 ms) on its own connection and
+stamps each order (provision) the first time it sees it final, with the instant
+just before that poll. So a latency is whole (it includes commit visibility)
+and is late by up to 50 ms of poll granularity (~25 ms on average). Every order
+must end ``successful`` and every provision ``completed``, or the round fails.
 
-Rate = count / (last final - first placed). Under a burst the latency is mostly
-queueing: the p50 is about half the drain time and the max about all of it.
-
-After the interleaved rounds, one more candidate run (not in the ratio) of
-``TWO_STAGE_ORDERS`` orders of a contact and a domain (the domain is requested
-once the contact completed) shows what a second stage adds. Every round's
-latency percentiles are printed before the comparison.
+Rate = count / (last final - first placed). With everything arriving at once
+the latency is mostly queueing (the p50 is about half the drain time, the max
+about all of it), so three more runs follow the rounds, outside the ratio:
+``LIGHT_LOAD`` (100) requests and as many orders placed at ``LIGHT_LOAD_PACE``
+(20/s, one transaction per order), the latency of an unloaded pipeline; and
+``TWO_STAGE_ORDERS`` (200) orders of a contact and a domain, at once (the domain
+is requested once the contact completed), what a second stage adds. Each run's
+rate, latency percentiles and placing rate are printed before the comparison.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,8 +78,10 @@ from provisioning.settings import Settings
 from provisioning.sqlfiles import named_blocks
 
 SQL = named_blocks(Path(__file__).with_name("pipeline.sql"))
-ORDERS = 300
-TWO_STAGE_ORDERS = 100
+ORDERS = 1_000
+TWO_STAGE_ORDERS = 200
+LIGHT_LOAD = 100
+LIGHT_LOAD_PACE = 20.0  # per second: well below what either side drains
 ROUNDS = 3
 PARTITIONS = 4
 CONCURRENCY = 8
@@ -98,6 +108,7 @@ class RoundResult:
 
     placed: dict[str, float]
     final: dict[str, float]
+    placing_rate: float  # how fast the one client placed (sent) them, per second
 
     def __post_init__(self) -> None:
         if not self.placed or set(self.placed) != set(self.final):
@@ -123,6 +134,7 @@ class RoundResult:
         return (
             f"{self.rate:>7,.0f}/s   p50 {percentile(latencies, 0.50):>6,.0f}"
             f"   p99 {percentile(latencies, 0.99):>6,.0f}   max {latencies[-1]:>6,.0f} ms"
+            f"   (one client placed them at {self.placing_rate:,.0f}/s)"
         )
 
 
@@ -277,8 +289,25 @@ def _start(settings: Settings, backend: SandboxBackend, *, whole_pipeline: bool)
     return components
 
 
-def order_round(services: Services, template: str, database: str, items: list[Item]) -> RoundResult:
-    """The whole pipeline: ``items`` placed as one-item orders in a burst, until all are final."""
+def _ticks(count: int, pace: float) -> Iterator[int]:
+    """0 .. count-1, yielding index i no earlier than i / pace seconds after the first."""
+    start = time.monotonic()
+    for index in range(count):
+        time.sleep(max(0.0, start + index / pace - time.monotonic()))
+        yield index
+
+
+def _span_rate(placed: dict[str, float]) -> float:
+    return len(placed) / (max(placed.values()) - min(placed.values()))
+
+
+def order_round(
+    services: Services, template: str, database: str, items: list[Item], pace: float | None = None
+) -> RoundResult:
+    """The whole pipeline: ``items`` as one-item orders, until all are final.
+
+    All committed at once (``pace`` None) or one transaction each, ``pace`` a second.
+    """
     url = services.create_database(database, template)
     settings = _settings(services, url, whole_pipeline=True)
     backend = SandboxBackend(url, latency_ms=0, max_connections=CONCURRENCY)
@@ -303,16 +332,25 @@ def order_round(services: Services, template: str, database: str, items: list[It
                 ignore={warm_up},
             )
             placed: dict[str, float] = {}
-            for item in items:
-                order_id = place(item)
-                placed[order_id] = time.monotonic()
+            if pace is None:
+                with conn.transaction():  # all at once: every order visible from one commit
+                    start = time.monotonic()
+                    order_ids = [place(item) for item in items]
+                    placing_rate = len(items) / (time.monotonic() - start)
+                placed = dict.fromkeys(order_ids, time.monotonic())
+            else:
+                for index in _ticks(len(items), pace):
+                    order_id = place(items[index])
+                    placed[order_id] = time.monotonic()
+                placing_rate = _span_rate(placed)
             final = poller.wait(components)
     finally:
         try:
             components.stop_all()
         finally:
             backend.close()
-    return RoundResult(placed, final)
+            gc.collect()  # the stopped components' Kafka clients, held in cycles
+    return RoundResult(placed, final, placing_rate)
 
 
 def _request(name: str) -> dict[str, Any]:
@@ -325,9 +363,12 @@ def _request(name: str) -> dict[str, Any]:
 
 
 def request_round(
-    services: Services, template: str, database: str, names: list[str]
+    services: Services, template: str, database: str, names: list[str], pace: float | None = None
 ) -> RoundResult:
-    """Ingest + executor only: domain creates sent to the actions topic, until all completed."""
+    """Ingest + executor only: domain creates sent to the actions topic, until all completed.
+
+    Sent back to back (``pace`` None) or ``pace`` a second; flushed after the last.
+    """
     url = services.create_database(database, template)
     settings = _settings(services, url, whole_pipeline=False)
     backend = SandboxBackend(url, latency_ms=0, max_connections=CONCURRENCY)
@@ -346,8 +387,9 @@ def request_round(
                 ignore={warm_up},
             )
             placed: dict[str, float] = {}
-            for name in names:
-                request_id = producer.send(_request(name))
+            indexes = range(len(names)) if pace is None else _ticks(len(names), pace)
+            for index in indexes:
+                request_id = producer.send(_request(names[index]))
                 placed[request_id] = time.monotonic()
             producer.flush()
             final = poller.wait(components)
@@ -356,7 +398,8 @@ def request_round(
             components.stop_all()
         finally:
             backend.close()
-    return RoundResult(placed, final)
+            gc.collect()  # the stopped components' Kafka clients, held in cycles
+    return RoundResult(placed, final, _span_rate(placed))
 
 
 def run(services: Services) -> Comparison:
@@ -379,13 +422,24 @@ def run(services: Services) -> Comparison:
         return result.rate
 
     comparison = Comparison(
-        name=f"pipeline: domains/s end to end, {ORDERS} domain creates in a burst",
+        name=f"pipeline: domains/s end to end, {ORDERS:,} domain creates at once",
         unit="domains/s",
         candidate_label="orders: placed -> order final, every component",
         baseline_label="requests: actions topic -> provision completed",
     )
     interleave(comparison, ROUNDS, baseline=baseline, candidate=candidate)
 
+    light = names[:LIGHT_LOAD]
+    light_requests = request_round(
+        services, template, "bench_pipeline_light_requests", light, LIGHT_LOAD_PACE
+    )
+    light_orders = order_round(
+        services,
+        template,
+        "bench_pipeline_light_orders",
+        [domain_item(n) for n in light],
+        LIGHT_LOAD_PACE,
+    )
     owner = "Bench Owner", "owner@example.net", "Springfield", "US"
     two_stage = order_round(
         services,
@@ -396,16 +450,18 @@ def run(services: Services) -> Comparison:
             for i in range(TWO_STAGE_ORDERS)
         ],
     )
+    rows = [(f"requests, ingest + executor only, round {i}", r) for i, r in enumerate(requests, 1)]
+    rows += [(f"orders, whole pipeline, round {i}", r) for i, r in enumerate(orders, 1)]
+    rows += [
+        (f"two-stage orders (contact, then domain), {TWO_STAGE_ORDERS}", two_stage),
+        (f"light load: {LIGHT_LOAD} requests at {LIGHT_LOAD_PACE:g}/s", light_requests),
+        (f"light load: {LIGHT_LOAD} orders at {LIGHT_LOAD_PACE:g}/s", light_orders),
+    ]
     print(
-        "pipeline latency, placed -> final, client clock, final seen by 50 ms polling "
-        "(rate, p50, p99, max per round):"
+        "pipeline: rate and latency placed -> final (client clock, final seen by 50 ms polling);"
+        f" {ORDERS:,} (two-stage: {TWO_STAGE_ORDERS}) at once unless paced:"
     )
-    for index, result in enumerate(requests, 1):
-        print(f"  requests, ingest + executor only, round {index}:      {result.describe()}")
-    for index, result in enumerate(orders, 1):
-        print(f"  orders, whole pipeline, round {index}:                {result.describe()}")
-    print(
-        f"  two-stage orders (contact, then domain), {TWO_STAGE_ORDERS}: {two_stage.describe()}",
-        flush=True,
-    )
+    for label, result in rows:
+        print(f"  {label:<46} {result.describe()}")
+    print(flush=True)
     return comparison

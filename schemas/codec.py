@@ -16,6 +16,7 @@ for a datum the schema does not accept.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Mapping
@@ -45,18 +46,29 @@ def schema_fingerprint(schema: Schema) -> bytes:
     return bytes.fromhex(fingerprint(canonical_form(schema), "CRC-64-AVRO"))
 
 
+@functools.cache
+def _fingerprints() -> tuple[dict[str, bytes], dict[bytes, tuple[str, Schema]]]:
+    """Headers of the current schemas and every released version's fingerprint.
+
+    Computed once per process: the fingerprint is a pure-Python CRC over each
+    schema's canonical form, too slow to repeat for every codec.
+    """
+    writers: dict[str, bytes] = {}
+    known: dict[bytes, tuple[str, Schema]] = {}
+    for record in TOP_LEVEL:
+        schema = current(record)
+        writers[record] = MAGIC + schema_fingerprint(schema)
+        known[schema_fingerprint(schema)] = (record, schema)
+        for version in released(record).values():
+            known.setdefault(schema_fingerprint(version), (record, version))
+    return writers, known
+
+
 class SingleObjectCodec:
     """Avro single-object encoding with the schemas of ``schemas/``."""
 
     def __init__(self) -> None:
-        self._writers: dict[str, bytes] = {}
-        self._known: dict[bytes, tuple[str, Schema]] = {}
-        for record in TOP_LEVEL:
-            schema = current(record)
-            self._writers[record] = MAGIC + schema_fingerprint(schema)
-            self._known[schema_fingerprint(schema)] = (record, schema)
-            for version in released(record).values():
-                self._known.setdefault(schema_fingerprint(version), (record, version))
+        self._writers, self._known = _fingerprints()
 
     def encode(self, record: str, datum: Mapping[str, Any], topic: str = "") -> bytes:
         buffer = io.BytesIO()
