@@ -35,6 +35,7 @@ from uuid import UUID
 import psycopg
 
 from consumers.loop import ConsumerLoop, Handler, Item
+from provisioning import observability
 from provisioning.errors import InvalidRequest
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
@@ -174,8 +175,8 @@ def run(args: argparse.Namespace) -> int:
         "actions": [settings.topic_actions],
         "both": [settings.topic_orders, settings.topic_actions],
     }[args.topics]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     loop = ingest_loop(settings, topics, batch_size=args.batch_size)
+    observability.start_component(settings, "ingest", loop.liveness)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: loop.stop())
     log.info("ingesting %s as group %s", ", ".join(topics), settings.group_ingest)

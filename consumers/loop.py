@@ -36,6 +36,7 @@ import psycopg
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from producers.delivery import produce_waiting
+from provisioning import observability
 from provisioning.errors import DecodeError, DeliveryError, InvalidRequest, ProvisioningError
 from provisioning.settings import Settings
 from schemas.codec import Codec, codec_from_settings
@@ -128,15 +129,19 @@ class ConsumerLoop:
         batch_size: int = 500,
         poll_timeout: float = 0.5,
         consumer_overrides: dict[str, Any] | None = None,
+        component: str | None = None,
     ) -> None:
         self.settings = settings
         self.topics = list(topics)
         self.group_id = group_id
         self.handler = handler
+        # the metrics label; by default the handler's module (ingest, order-service)
+        self.component = component or observability.handler_component(handler.apply)
         self.codec = codec or codec_from_settings(settings)
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.stats = LoopStats()
+        self.liveness = observability.Liveness()  # /healthz: the poll loop is turning
         self.stop_event = threading.Event()
         self._consumer_overrides = consumer_overrides or {}
         self._conn: psycopg.Connection[Any] | None = None
@@ -175,6 +180,7 @@ class ConsumerLoop:
         idle = 0
         try:
             while not self.stop_event.is_set():
+                self.liveness.beat()
                 messages = consumer.consume(self.batch_size, self.poll_timeout)
                 batch = [m for m in messages if self._usable(m)]
                 if not batch:
@@ -186,9 +192,14 @@ class ConsumerLoop:
                 idle = 0
                 if self.stats.first_batch_at is None:
                     self.stats.first_batch_at = time.monotonic()
+                started = time.monotonic()
+                observability.record_consumed(self.component, batch)
                 self._process(batch)
                 self._commit(batch)
                 self.stats.last_commit_at = time.monotonic()
+                observability.BATCH_DURATION.labels(self.component).observe(
+                    self.stats.last_commit_at - started
+                )
         finally:
             consumer.close()  # leaves the group: its partitions move at once
             self._dlq.flush(10)
@@ -226,7 +237,9 @@ class ConsumerLoop:
         delay = 0.5
         while True:
             try:
-                self.stats.add(self._record(items))
+                counts = self._record(items)
+                self.stats.add(counts)
+                observability.record_handled(self.component, counts, [i.datum for i in items])
                 return
             except Exception as exc:
                 if not is_transient(exc) or self.stop_event.is_set():
@@ -262,15 +275,22 @@ class ConsumerLoop:
         return counts
 
     def _reject(self, conn: psycopg.Connection[Any], item: Item, error: Exception) -> Counter[str]:
+        request_id, traceparent = item.datum.get("request_id"), item.header("traceparent")
+        with observability.log_context(request_id=request_id, traceparent=traceparent):
+            return self._reject_or_dead_letter(conn, item, error)
+
+    def _reject_or_dead_letter(
+        self, conn: psycopg.Connection[Any], item: Item, error: Exception
+    ) -> Counter[str]:
         try:
             with conn.transaction():
                 return self.handler.reject(conn, item, error)
         except Exception as exc:
             if not is_data_error(exc) and not isinstance(exc, ProvisioningError):
                 raise
-            self._dead_letter(item.message, error)
+            self._dead_letter(item.message, error)  # counts it
             self._flush_dead_letters()
-            return Counter({"dead_lettered": 1})
+            return Counter()
 
     # ------------------------------------------------------------------ offsets
 
@@ -290,6 +310,9 @@ class ConsumerLoop:
             # messages and the handler's idempotency absorbs them.
             log.warning("offset commit failed (%s); the batch will be replayed", exc)
             self.stats.add(Counter({"commit_failures": 1}))
+            observability.COMMIT_FAILURES.labels(self.component).inc()
+        else:
+            observability.record_lag(self.component, self._consumer, offsets)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("assigned %s", _describe(partitions))
@@ -298,11 +321,13 @@ class ConsumerLoop:
         # Rebalance callbacks run inside consume(), between batches: every processed
         # message has been committed already, so revoked partitions carry nothing away.
         log.info("revoked %s", _describe(partitions))
+        observability.forget_lag(self.component, partitions)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.warning(
             "lost %s (session timed out); their messages will be replayed", _describe(partitions)
         )
+        observability.forget_lag(self.component, partitions)
 
     # ------------------------------------------------------------------ DLQ
 
@@ -342,6 +367,7 @@ class ConsumerLoop:
             "dead-lettered %s[%s]@%s: %s", topic, message.partition(), message.offset(), error
         )
         self.stats.add(Counter({"dead_lettered": 1}))
+        observability.DEAD_LETTERED.labels(self.component, topic).inc()
 
     def _flush_dead_letters(self) -> None:
         assert self._dlq is not None

@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 
 from consumers.loop import ConsumerLoop, Handler, Item
+from provisioning import observability
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 from schemas.requests import OUTCOME
@@ -87,8 +88,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     loop = order_service_loop(settings, batch_size=args.batch_size)
+    observability.start_component(settings, "order-service", loop.liveness)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: loop.stop())
     log.info(

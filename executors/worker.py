@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import psycopg
@@ -41,6 +41,7 @@ from psycopg.rows import dict_row
 from executors.backends import backend_from_settings
 from executors.backends.base import Backend, BackendError
 from executors.handlers import HANDLERS, Handler, InvalidJob, Job
+from provisioning import observability
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 
@@ -59,7 +60,13 @@ class Result:
 
 
 def run_handler(job: Job, handler: Handler, backend: Backend) -> Result:
-    """Run ``handler``; never raises: every outcome is a Result."""
+    """Run ``handler`` in the job's log context, timed; never raises: every outcome is a Result."""
+    fields = observability.job_log_fields(job.id, job.data)
+    with observability.log_context(**fields), observability.JOB_DURATION.labels(job.type).time():
+        return _run_handler(job, handler, backend)
+
+
+def _run_handler(job: Job, handler: Handler, backend: Backend) -> Result:
     try:
         return Result("complete", handler(job, backend))
     except BackendError as exc:
@@ -100,9 +107,11 @@ class Worker:
         self.lease = timedelta(seconds=settings.executor_lease_seconds)
         self.backoff = timedelta(seconds=settings.executor_backoff_seconds)
         self.stats = WorkerStats()
+        self.liveness = observability.Liveness()  # /healthz: the claim loop is turning
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._conn: Connection | None = None
+        self._queued_at: dict[uuid.UUID, datetime] = {}  # job id -> created (latency metric)
 
     def stop(self) -> None:
         """Stop claiming; finish and report what is in flight; then ``run`` returns."""
@@ -122,12 +131,17 @@ class Worker:
         idle_since = time.monotonic()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="job") as pool:
             while not (self._stop.is_set() and not inflight and not unreported):
+                self.liveness.beat()
                 for future in [f for f in inflight if f.done()]:
                     unreported.append((inflight.pop(future), future.result()))
                 claimed = 0
                 try:
                     while unreported:
-                        self._report(*unreported[0])
+                        job, result = unreported[0]
+                        with observability.log_context(
+                            **observability.job_log_fields(job.id, job.data)
+                        ):
+                            self._report(job, result)
                         unreported.pop(0)
                     now = time.monotonic()
                     if inflight and now >= next_heartbeat:
@@ -196,6 +210,7 @@ class Worker:
             .fetchall()
         )
         self.stats.counts["claimed"] += len(rows)
+        self._queued_at.update((row["id"], row["created_date"]) for row in rows)
         return [
             Job(row["id"], row["type_name"], row["data"], row["attempts"], row["max_attempts"])
             for row in rows
@@ -243,6 +258,7 @@ class Worker:
                 result.message,
             )
         self.stats.counts[outcome] += 1
+        observability.record_job(job.type, outcome, self._queued_at.pop(job.id, None))
 
     def _heartbeat(self, job_ids: list[uuid.UUID]) -> None:
         self._connection().execute(
@@ -296,9 +312,9 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.concurrency is not None:
         settings = settings.model_copy(update={"executor_concurrency": args.concurrency})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     backend = backend_from_settings(settings)  # PROVISIONING_BACKEND
     worker = Worker(settings, backend, types=args.types)
+    observability.start_component(settings, "executor", worker.liveness)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
     log.info(

@@ -48,6 +48,7 @@ from psycopg.rows import dict_row
 from consumers.loop import is_transient
 from producers.delivery import produce_waiting
 from producers.requests import CONTENT_TYPE as REQUEST_CONTENT_TYPE
+from provisioning import observability
 from provisioning.errors import ProvisioningError
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
@@ -155,6 +156,7 @@ class Relay:
         self.delivery_timeout = delivery_timeout
         self.backoff_seconds = backoff_seconds
         self.counts: Counter[str] = Counter()
+        self.liveness = observability.Liveness()  # /healthz: the batch loop is turning
         self.listening = threading.Event()  # set while LISTEN is active (tests wait on it)
         self._producer_config = settings.kafka_config(
             **{
@@ -189,6 +191,7 @@ class Relay:
         delay = self.backoff_seconds
         try:
             while not self._stop.is_set():
+                self.liveness.beat()
                 self._wake.clear()  # a NOTIFY from now on means "look again"
                 try:
                     result = self.relay_batch()
@@ -250,6 +253,15 @@ class Relay:
         elif result.fetched:
             self.counts["batches"] += 1
             self.counts["published"] += result.published
+        if result.standby:
+            observability.record_relay_standby(self.outbox.name)
+        else:  # a short batch read every unsent row: only a full one needs counting
+            full = result.fetched == self.batch_size
+            row = conn.execute(query(group, "count_unsent")).fetchone() if full else None
+            backlog = int(row["unsent"]) if row else result.fetched - result.published
+            observability.record_relay_batch(
+                self.outbox.name, published=result.published, failed=result.failed, backlog=backlog
+            )
         return result
 
     # ------------------------------------------------------------------ Kafka
@@ -429,12 +441,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     outboxes = list(OUTBOXES.values()) if args.outbox == "both" else [OUTBOXES[args.outbox]]
     relays = [
         Relay(settings, outbox, batch_size=args.batch_size, poll_seconds=args.poll_seconds)
         for outbox in outboxes
     ]
+    observability.start_component(
+        settings, "relay", lambda: all(relay.liveness() for relay in relays)
+    )
 
     def stop(*_: object) -> None:
         for relay in relays:

@@ -145,10 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
-    from consumers import dlq, order_service  # noqa: PLC0415
+    from consumers import dlq, offsets, order_service, replay  # noqa: PLC0415
     from executors import worker  # noqa: PLC0415
     from producers import orders, relay  # noqa: PLC0415
-    from provisioning import demo  # noqa: PLC0415
+    from provisioning import demo, status  # noqa: PLC0415
     from provisioning import run as run_all  # noqa: PLC0415
 
     worker.add_arguments(
@@ -185,11 +185,35 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
+    replay.add_arguments(
+        commands.add_parser(
+            "replay",
+            help="re-read a time range of a request topic through ingest (no group, no commits)",
+            description=replay.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    offsets.add_arguments(
+        commands.add_parser(
+            "offsets",
+            help="move a stopped consumer group's committed offsets to a point in time",
+            description=offsets.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     dlq.add_arguments(
         commands.add_parser(
             "dlq",
             help="list, show and redrive dead-lettered messages",
             description=dlq.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    status.add_arguments(
+        commands.add_parser(
+            "status",
+            help="lag per group and partition, outbox backlog, jobs, provisions, orders",
+            description=status.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )

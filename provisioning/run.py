@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from provisioning.observability import configure_logging
 from provisioning.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -122,11 +123,14 @@ def supervisor(
 ) -> Supervisor:
     """A supervisor of ``counts[component]`` copies of each component."""
     base = dict(os.environ if env is None else env)
-    children = [
-        Child(component, copy, [component], base)
-        for component in COMPONENTS
-        for copy in range(1, counts.get(component, 1) + 1)
-    ]
+    plan = [(c, n) for c in COMPONENTS for n in range(1, counts.get(c, 1) + 1)]
+    first_port = int(base.get("PROVISIONING_METRICS_PORT") or 0)
+    children = []
+    for index, (component, copy) in enumerate(plan):
+        child_env = dict(base)
+        if first_port:  # consecutive ports, one per child, in the order of COMPONENTS
+            child_env["PROVISIONING_METRICS_PORT"] = str(first_port + index)
+        children.append(Child(component, copy, [component], child_env))
     return Supervisor(children, stop_timeout)
 
 
@@ -146,8 +150,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    load_settings()  # a bad setting fails here, once, not in every child
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = load_settings()  # a bad setting fails here, once, not in every child
+    configure_logging(
+        "run", settings.log_level, {"auto": None, "json": True, "text": False}[settings.log_format]
+    )
     counts = {c: getattr(args, c.replace("-", "_")) for c in COMPONENTS}
     sup = supervisor(counts, stop_timeout=args.stop_timeout)
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -113,6 +113,22 @@ class Settings(BaseSettings):
         0.0, ge=0.0, le=1.0, description="Share of sandbox operations that fail transiently."
     )
 
+    # --- operations ---------------------------------------------------------------
+    metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Serve /metrics and /healthz on this port (0: any free port; unset: off). "
+        "`provisioning run` gives its children consecutive ports from it.",
+    )
+    metrics_host: str = Field("127.0.0.1", description="Address the metrics server binds to.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of every component."
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="auto: JSON lines unless stderr is a terminal."
+    )
+
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _check_bootstrap(cls, value: str) -> str:

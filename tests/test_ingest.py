@@ -344,6 +344,12 @@ def test_two_processes_ingest_a_thousand_requests_exactly_once(
                 processes[0].wait(10)
                 processes.append(start())  # ...and start it again
     pipeline.wait_for("SELECT count(*) FROM provision_domain", 1000, timeout=90)
+    # a process still importing has no SIGTERM handler yet: wait until each one said so
+    deadline = time.monotonic() + 60
+    log = tmp_path / "ingest.log"
+    while log.read_text().count("ingesting ") < len(processes):
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
 
     for proc in processes:  # SIGTERM drains and leaves the group cleanly
         if proc.poll() is None:

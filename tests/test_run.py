@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from provisioning.localstack import free_port
 from provisioning.run import COMPONENTS
 from tests.services import Services
 
@@ -33,6 +37,13 @@ def components_of(pid: int) -> dict[str, int]:
     return found
 
 
+def _answers(url: str) -> bool:
+    try:
+        return get(url)[0] == 200
+    except OSError:
+        return False
+
+
 def wait_for(condition: object, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -42,14 +53,38 @@ def wait_for(condition: object, timeout: float = 30.0) -> None:
     raise AssertionError("condition not met in time")
 
 
+def consecutive_free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports on 127.0.0.1."""
+    for _ in range(50):
+        first = free_port()
+        if first + count < 65535 and all(_free(first + i) for i in range(count)):
+            return first
+    raise AssertionError("no consecutive free ports")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
 def test_run_restarts_a_dead_component_and_stops_all_on_sigterm(
     services: Services, provisioning_db: str, tmp_path: Path
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONING_")}
+    first_port = consecutive_free_ports(len(COMPONENTS))
     env.update(
         {
             "PROVISIONING_KAFKA_BOOTSTRAP_SERVERS": services.kafka_bootstrap,
             "PROVISIONING_DATABASE_URL": provisioning_db,
+            "PROVISIONING_METRICS_PORT": str(first_port),
         }
     )
     log = tmp_path / "run.log"
@@ -64,6 +99,14 @@ def test_run_restarts_a_dead_component_and_stops_all_on_sigterm(
     try:
         wait_for(lambda: set(components_of(run.pid)) == set(COMPONENTS))
         first = components_of(run.pid)
+        # each child serves /healthz and /metrics on its own port, in COMPONENTS order
+        for index, component in enumerate(COMPONENTS):
+            base = f"http://127.0.0.1:{first_port + index}"
+            wait_for(lambda base=base: _answers(base + "/healthz"))
+            assert get(base + "/healthz") == (200, "ok\n"), component
+            status, metrics = get(base + "/metrics")
+            assert status == 200
+            assert "provisioning_" in metrics, component
         os.kill(first["executor"], signal.SIGKILL)
         wait_for(
             lambda: components_of(run.pid).get("executor", first["executor"]) != first["executor"]

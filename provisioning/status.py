@@ -1,0 +1,238 @@
+"""Show where work is waiting: consumer lag, outbox backlog, jobs, provisions, orders.
+
+Reads, changes nothing:
+  consumer groups  ingest and order-service: members, and per partition the
+                   committed offset, the end offset (read_committed) and the lag;
+                   a partition without a committed offset lags by all it retains
+  outboxes         unsent rows of the outcome outbox and of the order service's
+                   request outbox, and the age of the oldest
+  jobs             by type and status
+  provisions       by type (provision table) and status, and requests refused
+                   by validation (no provision row, a failed outcome)
+  orders           by status
+
+Examples:
+  provisioning status
+  provisioning status --json | jq '.consumer_groups[].lag'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from confluent_kafka import (
+    ConsumerGroupTopicPartitions,
+    IsolationLevel,
+    KafkaException,
+    TopicPartition,
+)
+from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-export untyped
+    AdminClient,
+    OffsetSpec,
+)
+from psycopg.rows import dict_row
+
+from provisioning.errors import ProvisioningError
+from provisioning.settings import Settings, load_settings
+from provisioning.sqlfiles import query
+
+
+class StatusError(ProvisioningError):
+    """Kafka or PostgreSQL could not be read for the status."""
+
+
+Status = dict[str, Any]
+
+
+def collect(settings: Settings, *, timeout: float = 10.0) -> Status:
+    """Everything ``provisioning status`` shows, as plain JSON-ready data."""
+    groups = [
+        ("ingest", settings.group_ingest, [settings.topic_orders, settings.topic_actions]),
+        ("order-service", settings.group_order_service, [settings.topic_outcomes]),
+    ]
+    admin = AdminClient(settings.kafka_config())
+    try:
+        lag = [group_lag(admin, name, group, topics, timeout) for name, group, topics in groups]
+    except (KafkaException, TimeoutError) as exc:
+        raise StatusError(f"Kafka: {exc or 'timed out'}") from None
+    try:
+        with psycopg.connect(
+            settings.database_url.get_secret_value(),
+            autocommit=True,
+            row_factory=dict_row,
+            application_name="provisioning-status",
+            connect_timeout=max(1, int(timeout)),
+        ) as conn:
+
+            def rows(name: str) -> list[dict[str, Any]]:
+                return [dict(row) for row in conn.execute(query("status", name))]
+
+            database = {
+                "outboxes": rows("outbox_backlog"),
+                "jobs": rows("jobs_by_type_and_status"),
+                "provisions": rows("provisions_by_type_and_status"),
+                "rejections": rows("rejections_by_action"),
+                "orders": rows("orders_by_status"),
+            }
+    except psycopg.OperationalError as exc:
+        raise StatusError(f"PostgreSQL: {exc}") from None
+    return {"consumer_groups": lag, **database}
+
+
+def group_lag(
+    admin: AdminClient, component: str, group: str, topics: Sequence[str], timeout: float
+) -> dict[str, Any]:
+    """One consumer group: its state, members and per-partition lag on ``topics``."""
+    metadata = admin.list_topics(timeout=timeout)
+    partitions: list[TopicPartition] = []
+    errors: list[str] = []
+    for topic in topics:
+        meta = metadata.topics.get(topic)
+        if meta is None or meta.error is not None:
+            errors.append(f"{topic}: {meta.error if meta is not None else 'no such topic'}")
+            continue
+        partitions += [TopicPartition(topic, p) for p in sorted(meta.partitions)]
+    description = admin.describe_consumer_groups([group], request_timeout=timeout)[group]
+    described = description.result(timeout=timeout)
+    committed: dict[tuple[str, int], int] = {}
+    if partitions:
+        request = [ConsumerGroupTopicPartitions(group, partitions)]
+        answer = admin.list_consumer_group_offsets(request, request_timeout=timeout)[group]
+        for tp in answer.result(timeout=timeout).topic_partitions or []:
+            if tp.error is None and tp.offset >= 0:
+                committed[(tp.topic, tp.partition)] = tp.offset
+    ends = _offsets(admin, partitions, OffsetSpec.latest(), timeout)  # type: ignore[no-untyped-call]
+    starts = _offsets(admin, partitions, OffsetSpec.earliest(), timeout)  # type: ignore[no-untyped-call]
+    rows = []
+    for tp in partitions:
+        key = (tp.topic, tp.partition)
+        offset = committed.get(key)
+        lag = ends[key] - (offset if offset is not None else starts[key])
+        rows.append(
+            {
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "committed": offset,
+                "end": ends[key],
+                "lag": max(0, lag),
+            }
+        )
+    return {
+        "component": component,
+        "group": group,
+        "state": described.state.name.lower(),
+        "members": len(described.members),
+        "lag": sum(row["lag"] for row in rows),
+        "partitions": rows,
+        "errors": errors,
+    }
+
+
+def _offsets(
+    admin: AdminClient, partitions: list[TopicPartition], spec: Any, timeout: float
+) -> dict[tuple[str, int], int]:
+    if not partitions:
+        return {}
+    futures = admin.list_offsets(
+        dict.fromkeys(partitions, spec),
+        isolation_level=IsolationLevel.READ_COMMITTED,  # what the consumers read up to
+        request_timeout=timeout,
+    )
+    return {(tp.topic, tp.partition): f.result(timeout=timeout).offset for tp, f in futures.items()}
+
+
+# ---------------------------------------------------------------------- output
+
+
+def render(status: Status) -> str:
+    """The status as aligned plain-text tables."""
+    lines: list[str] = []
+    for group in status["consumer_groups"]:
+        lines.append(
+            f"consumer group {group['group']} ({group['component']}): {group['state']}, "
+            f"{group['members']} member(s), lag {group['lag']}"
+        )
+        cells = [
+            [p["topic"], p["partition"], _cell(p["committed"]), p["end"], p["lag"]]
+            for p in group["partitions"]
+        ]
+        lines += _table(["topic", "partition", "committed", "end", "lag"], cells)
+        lines += [f"  ! {error}" for error in group["errors"]]
+        lines.append("")
+    sections: list[tuple[str, str, list[str]]] = [
+        ("outboxes", "outboxes", ["outbox", "unsent", "oldest_unsent_seconds"]),
+        ("jobs", "jobs", ["type", "status", "count"]),
+        ("provisions", "provisions", ["type", "status", "count"]),
+        ("rejections", "requests refused by validation", ["type", "count"]),
+        ("orders", "orders", ["status", "count"]),
+    ]
+    for key, title, columns in sections:
+        lines.append(title)
+        rows = [[row[c] for c in columns] for row in status[key]]
+        lines += _table(columns, rows) if rows else ["  (none)"]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    cells = [list(headers), *[[_cell(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return [
+        ("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip()
+        for row in cells
+    ]
+
+
+# ---------------------------------------------------------------------- command line
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the status as one JSON object")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for Kafka (default: 10)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    status = collect(load_settings(), timeout=args.timeout)
+    if args.json:
+        print(json.dumps(status, indent=2, default=str))
+    else:
+        print(render(status), end="")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m provisioning.status``: the command without the ``provisioning`` CLI."""
+    parser = argparse.ArgumentParser(
+        prog="provisioning status",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    try:
+        return run(parser.parse_args(argv))
+    except ProvisioningError as exc:
+        print(f"provisioning status: error: {exc}", file=sys.stderr)
+        return 2
+
+
+__all__ = ["StatusError", "add_arguments", "collect", "group_lag", "main", "render", "run"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
