@@ -3,8 +3,8 @@
 --   trg_10_request_validate  BEFORE INSERT   duplicate request_id (23505), reset system columns,
 --                                            tenant_customer/accreditation (PV002)
 --   trg_20_validate          BEFORE INSERT   the table's own rules (PV001..PV008)
---   trg_20_touch             BEFORE UPDATE   updated_date/updated_by
---   trg_30_audit             AFTER INSERT OR UPDATE OR DELETE   audit_trail_log
+--   trg_20_touch             BEFORE UPDATE   updated_date/updated_by      (10_audit.sql)
+--   trg_30_audit             AFTER INSERT OR UPDATE OR DELETE   audit_trail_log   (10_audit.sql)
 --   trg_40_create_job        BEFORE INSERT   create the job, set NEW.job_id (pre/)
 --   trg_50_emit_outcome      AFTER UPDATE OF status_id   final status -> outbox row (post/)
 -- Completion itself is driven by the job table (30_job.sql).
@@ -20,10 +20,6 @@ BEGIN
                             FOR EACH ROW EXECUTE FUNCTION provision_request_validate()', t);
         EXECUTE format('CREATE OR REPLACE TRIGGER trg_20_validate BEFORE INSERT ON %I
                             FOR EACH ROW EXECUTE FUNCTION %I()', t, t || '_validate');
-        EXECUTE format('CREATE OR REPLACE TRIGGER trg_20_touch BEFORE UPDATE ON %I
-                            FOR EACH ROW EXECUTE FUNCTION audit_trail_touch()', t);
-        EXECUTE format('CREATE OR REPLACE TRIGGER trg_30_audit AFTER INSERT OR UPDATE OR DELETE ON %I
-                            FOR EACH ROW EXECUTE FUNCTION audit_trail_record()', t);
         EXECUTE format('CREATE OR REPLACE TRIGGER trg_40_create_job BEFORE INSERT ON %I
                             FOR EACH ROW EXECUTE FUNCTION %I()', t, t || '_create_job');
         EXECUTE format('CREATE OR REPLACE TRIGGER trg_50_emit_outcome AFTER UPDATE OF status_id ON %I
