@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import string
-import sys
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -663,42 +662,3 @@ def run(args: argparse.Namespace) -> int:
     if args.dlq_action == "show":
         return _show(settings, args.topic, args.partition, args.offset)
     return _redrive(settings, args)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m consumers.dlq``: the command without the ``provisioning`` front end."""
-    parser = argparse.ArgumentParser(
-        prog="provisioning dlq",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except ProvisioningError as exc:
-        print(f"provisioning dlq: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
-
-__all__ = [
-    "DeadLetter",
-    "DlqError",
-    "Redrive",
-    "RedriveResult",
-    "add_arguments",
-    "list_line",
-    "main",
-    "read_messages",
-    "read_topic",
-    "recorded_redrives",
-    "redrive",
-    "redrives",
-    "run",
-    "show_lines",
-    "topic_exists",
-]

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -299,22 +298,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``provisioning offsets ...`` on its own: errors print as the provisioning CLI prints them."""
-    parser = argparse.ArgumentParser(
-        prog="provisioning offsets",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except ProvisioningError as exc:
-        print(f"provisioning: error: {exc}", file=sys.stderr)
-        return 2
-
-
 __all__ = [
     "GroupActiveError",
     "Move",
@@ -322,7 +305,6 @@ __all__ = [
     "accept_relative_times",
     "add_arguments",
     "committed_offsets",
-    "main",
     "offsets_at",
     "parse_time",
     "partitions_of",

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -404,22 +403,6 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.complete else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``provisioning replay ...`` on its own: errors print as the provisioning CLI prints them."""
-    parser = argparse.ArgumentParser(
-        prog="provisioning replay",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except ProvisioningError as exc:
-        print(f"provisioning: error: {exc}", file=sys.stderr)
-        return 2
-
-
 __all__ = [
     "DRY_RUN_HANDLER",
     "PartitionRange",
@@ -429,7 +412,6 @@ __all__ = [
     "ReplayReport",
     "add_arguments",
     "classify_requests",
-    "main",
     "replay",
     "request_topic",
     "run",

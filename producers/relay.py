@@ -32,7 +32,6 @@ import argparse
 import json
 import logging
 import signal
-import sys
 import threading
 import time
 from collections import Counter
@@ -464,22 +463,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m producers.relay``: the relay without the ``provisioning`` command."""
-    parser = argparse.ArgumentParser(
-        prog="provisioning relay",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except ProvisioningError as exc:
-        print(f"provisioning relay: error: {exc}", file=sys.stderr)
-        return 2
-
-
 __all__ = [
     "ORDER_REQUESTS",
     "OUTBOXES",
@@ -489,13 +472,8 @@ __all__ = [
     "Outbox",
     "Relay",
     "add_arguments",
-    "main",
     "order_request_datum",
     "outcome_datum",
     "run",
     "run_together",
 ]
-
-
-if __name__ == "__main__":
-    sys.exit(main())

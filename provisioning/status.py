@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -216,23 +215,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m provisioning.status``: the command without the ``provisioning`` CLI."""
-    parser = argparse.ArgumentParser(
-        prog="provisioning status",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_arguments(parser)
-    try:
-        return run(parser.parse_args(argv))
-    except ProvisioningError as exc:
-        print(f"provisioning status: error: {exc}", file=sys.stderr)
-        return 2
-
-
-__all__ = ["StatusError", "add_arguments", "collect", "group_lag", "main", "render", "run"]
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = ["StatusError", "add_arguments", "collect", "group_lag", "render", "run"]

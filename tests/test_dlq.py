@@ -13,11 +13,12 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-export u
     NewTopic,
 )
 
-from consumers.dlq import DeadLetter, main, read_topic, topic_exists
+from consumers.dlq import DeadLetter, read_topic, topic_exists
 from consumers.ingest import ingest_loop
 from consumers.loop import LoopStats
 from producers.delivery import Headers
 from producers.requests import EncodedRequest, RequestProducer
+from provisioning import cli
 from provisioning.settings import Settings
 from schemas.codec import SingleObjectCodec
 from schemas.requests import REQUEST, build_request, to_avro
@@ -64,7 +65,7 @@ class Env:
 
     def cli(self, *argv: str) -> tuple[int, str, str]:
         self.capsys.readouterr()
-        code = main(list(argv))
+        code = cli.main(["dlq", *argv])
         out, err = self.capsys.readouterr()
         return code, out, err
 
@@ -275,10 +276,10 @@ def test_a_dry_run_publishes_and_records_nothing(env: Env, kafka_admin: AdminCli
 
 def test_bad_arguments_are_refused_before_anything_is_read(env: Env) -> None:
     with pytest.raises(SystemExit) as exit_:
-        main(["redrive", env.dlq, "--offset", "zero:1"])
+        cli.main(["dlq", "redrive", env.dlq, "--offset", "zero:1"])
     assert exit_.value.code == 2
     with pytest.raises(SystemExit):
-        main(["redrive", env.dlq])  # neither --offset nor --all
+        cli.main(["dlq", "redrive", env.dlq])  # neither --offset nor --all
     code, _, err = env.cli("redrive", env.dlq + ".missing", "--all")
     assert code == 2
     assert "does not exist" in err

@@ -326,11 +326,10 @@ def _relay_process(env: Env, log: Path) -> subprocess.Popen[bytes]:
         "PROVISIONING_TOPIC_OUTCOMES": env.settings.topic_outcomes,
     }
     keep = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONING_")}
-    argv = ["--outbox", "outcomes", "--batch-size", "20", "--poll-seconds", "0.2"]
-    code = f"import sys; from producers.relay import main; sys.exit(main({argv!r}))"
+    argv = ["relay", "--outbox", "outcomes", "--batch-size", "20", "--poll-seconds", "0.2"]
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-c", code],
+            [sys.executable, "-m", "provisioning.cli", *argv],
             env={**keep, **variables},
             cwd=ROOT,
             stdout=out,

@@ -13,7 +13,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from consumers import offsets, replay
+from consumers import replay
 from consumers.ingest import ingest_loop
 from consumers.loop import LoopStats
 from consumers.offsets import (
@@ -24,6 +24,7 @@ from consumers.offsets import (
     to_millis,
 )
 from consumers.replay import ReplayError, ReplayReport
+from provisioning import cli
 from provisioning.settings import Settings
 from schemas.codec import SingleObjectCodec
 from schemas.requests import REQUEST, build_request, to_avro
@@ -238,7 +239,7 @@ def test_only_the_time_range_is_read(
         monkeypatch.setenv(name, value)
     at = world.at["B"].isoformat()  # both ends are inclusive
 
-    assert replay.main(["--topic", "actions", "--from", at, "--to", at]) == 0
+    assert cli.main(["replay", "--topic", "actions", "--from", at, "--to", at]) == 0
 
     assert world.recorded() == set(world.ids["B"])  # nothing before --from or after --to
     out = capsys.readouterr().out
@@ -278,7 +279,7 @@ def test_a_replay_leaves_the_live_groups_offsets_alone(
     for name, value in _env(world.settings, world.database_url).items():
         monkeypatch.setenv(name, value)
 
-    assert replay.main(["--topic", world.topic, "--from", "-1d"]) == 0  # relative, bare
+    assert cli.main(["replay", "--topic", world.topic, "--from", "-1d"]) == 0  # relative, bare
 
     assert world.recorded() == _all_ids(world)
     assert committed_offsets(world.admin, group) == before
@@ -339,18 +340,18 @@ def test_offsets_reset_refuses_a_running_group_and_moves_a_stopped_one(
     try:
         with pytest.raises(GroupActiveError, match="has 1 member"):
             reset_offsets(world.settings, group, world.at["B"])
-        assert offsets.main(["reset", "--group", group, "--to", to]) == 2
+        assert cli.main(["offsets", "reset", "--group", group, "--to", to]) == 2
         assert "stop its consumers first" in capsys.readouterr().err
     finally:
         member.close()  # leaves the group
     _wait_until_stopped(world.admin, group)
     assert committed_offsets(world.admin, group) == end
 
-    assert offsets.main(["reset", "--group", group, "--to", to, "--dry-run"]) == 0
+    assert cli.main(["offsets", "reset", "--group", group, "--to", to, "--dry-run"]) == 0
     assert "would move" in capsys.readouterr().out
     assert committed_offsets(world.admin, group) == end
 
-    assert offsets.main(["reset", "--group", group, "--to", to]) == 0
+    assert cli.main(["offsets", "reset", "--group", group, "--to", to]) == 0
 
     # B starts, on each partition, after A's messages there (round-robin: 3, 3, 2, 2).
     a_counts = Counter(i % PARTITIONS for i in range(PER_WINDOW))
