@@ -10,7 +10,6 @@ SET search_path = public, pg_temp
 AS $$
 DECLARE
     v_domain  domain;
-    v_pending TEXT;
 BEGIN
     NEW.name := tc_normalize_fqdn(NEW.name, 'name');
     PERFORM provision_lock_object('domain', NEW.name);
@@ -19,19 +18,8 @@ BEGIN
     NEW.domain_id := v_domain.id;
     NEW.accreditation_tld_id := v_domain.accreditation_tld_id;
 
-    IF v_domain.status <> 'ok' THEN
-        RAISE EXCEPTION 'domain % is in status %; a delete needs status ok', quote_literal(NEW.name), v_domain.status
-            USING ERRCODE = 'PV007', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
-    IF 'clientDeleteProhibited' = ANY (v_domain.locks) THEN
-        RAISE EXCEPTION 'domain % has the lock clientDeleteProhibited', quote_literal(NEW.name)
-            USING ERRCODE = 'PV007', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
-    v_pending := provision_domain_pending(NEW.name);
-    IF v_pending IS NOT NULL THEN
-        RAISE EXCEPTION 'domain % (name) already has a pending % request', quote_literal(NEW.name), v_pending
-            USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
+    PERFORM provision_check_domain_state(v_domain, 'a delete', 'clientDeleteProhibited', TG_TABLE_NAME);
+    PERFORM provision_check_domain_free(NEW.name, TG_TABLE_NAME);
     RETURN NEW;
 END;
 $$;

@@ -14,7 +14,6 @@ AS $$
 DECLARE
     v_at         v_accreditation_tld;
     v_domain     domain;
-    v_pending    TEXT;
     v_expiry     DATE;
     v_new_expiry TIMESTAMPTZ;
 BEGIN
@@ -25,19 +24,8 @@ BEGIN
     NEW.domain_id := v_domain.id;
     NEW.accreditation_tld_id := v_domain.accreditation_tld_id;
 
-    IF v_domain.status <> 'ok' THEN
-        RAISE EXCEPTION 'domain % is in status %; a renew needs status ok', quote_literal(NEW.name), v_domain.status
-            USING ERRCODE = 'PV007', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
-    IF 'clientRenewProhibited' = ANY (v_domain.locks) THEN
-        RAISE EXCEPTION 'domain % has the lock clientRenewProhibited', quote_literal(NEW.name)
-            USING ERRCODE = 'PV007', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
-    v_pending := provision_domain_pending(NEW.name);
-    IF v_pending IS NOT NULL THEN
-        RAISE EXCEPTION 'domain % (name) already has a pending % request', quote_literal(NEW.name), v_pending
-            USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
+    PERFORM provision_check_domain_state(v_domain, 'a renew', 'clientRenewProhibited', TG_TABLE_NAME);
+    PERFORM provision_check_domain_free(NEW.name, TG_TABLE_NAME);
 
     NEW.period := COALESCE(NEW.period, 1);
     PERFORM provision_check_period(NEW.period, 'period', v_at.renewal_period_min, v_at.renewal_period_max, v_at.tld_name);

@@ -13,7 +13,6 @@ AS $$
 DECLARE
     v_at      v_accreditation_tld;
     v_domain  domain;
-    v_pending TEXT;
     v_missing TEXT;
 BEGIN
     NEW.name := tc_normalize_fqdn(NEW.name, 'name');
@@ -32,11 +31,7 @@ BEGIN
         RAISE EXCEPTION 'the redemption period of domain % ended at %', quote_literal(NEW.name), v_domain.redemption_end_date
             USING ERRCODE = 'PV007', COLUMN = 'name', TABLE = TG_TABLE_NAME;
     END IF;
-    v_pending := provision_domain_pending(NEW.name);
-    IF v_pending IS NOT NULL THEN
-        RAISE EXCEPTION 'domain % (name) already has a pending % request', quote_literal(NEW.name), v_pending
-            USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
+    PERFORM provision_check_domain_free(NEW.name, TG_TABLE_NAME);
 
     IF NEW.restore_report IS NULL THEN
         IF v_at.restore_requires_report THEN

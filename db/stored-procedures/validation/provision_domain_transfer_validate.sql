@@ -14,7 +14,6 @@ AS $$
 DECLARE
     v_at      v_accreditation_tld;
     v_domain  domain;
-    v_pending TEXT;
 BEGIN
     NEW.name := tc_normalize_fqdn(NEW.name, 'name');
     PERFORM provision_lock_object('domain', NEW.name);
@@ -37,24 +36,13 @@ BEGIN
             RAISE EXCEPTION 'domain % (name) is already held by this tenant_customer', quote_literal(NEW.name)
                 USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
         END IF;
-        IF v_domain.status <> 'ok' THEN
-            RAISE EXCEPTION 'domain % is in status %; a transfer needs status ok', quote_literal(NEW.name), v_domain.status
-                USING ERRCODE = 'PV007', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-        END IF;
-        IF 'clientTransferProhibited' = ANY (v_domain.locks) THEN
-            RAISE EXCEPTION 'domain % has the lock clientTransferProhibited', quote_literal(NEW.name)
-                USING ERRCODE = 'PV007', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-        END IF;
+        PERFORM provision_check_domain_state(v_domain, 'a transfer', 'clientTransferProhibited', TG_TABLE_NAME);
         NEW.domain_id := v_domain.id;
     ELSE
         NEW.domain_id := NULL;
     END IF;
 
-    v_pending := provision_domain_pending(NEW.name);
-    IF v_pending IS NOT NULL THEN
-        RAISE EXCEPTION 'domain % (name) already has a pending % request', quote_literal(NEW.name), v_pending
-            USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
+    PERFORM provision_check_domain_free(NEW.name, TG_TABLE_NAME);
     RETURN NEW;
 END;
 $$;

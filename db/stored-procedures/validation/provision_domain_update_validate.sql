@@ -15,7 +15,6 @@ DECLARE
                                        'clientDeleteProhibited', 'clientRenewProhibited', 'clientHold'];
     v_at      v_accreditation_tld;
     v_domain  domain;
-    v_pending TEXT;
     v_bad     TEXT;
 BEGIN
     NEW.name := tc_normalize_fqdn(NEW.name, 'name');
@@ -25,15 +24,8 @@ BEGIN
     NEW.domain_id := v_domain.id;
     NEW.accreditation_tld_id := v_domain.accreditation_tld_id;
 
-    IF v_domain.status <> 'ok' THEN
-        RAISE EXCEPTION 'domain % is in status %; an update needs status ok', quote_literal(NEW.name), v_domain.status
-            USING ERRCODE = 'PV007', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
-    v_pending := provision_domain_pending(NEW.name);
-    IF v_pending IS NOT NULL THEN
-        RAISE EXCEPTION 'domain % (name) already has a pending % request', quote_literal(NEW.name), v_pending
-            USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
+    PERFORM provision_check_domain_state(v_domain, 'an update', NULL, TG_TABLE_NAME);
+    PERFORM provision_check_domain_free(NEW.name, TG_TABLE_NAME);
 
     NEW.add_locks := COALESCE(NEW.add_locks, '{}');
     NEW.remove_locks := COALESCE(NEW.remove_locks, '{}');

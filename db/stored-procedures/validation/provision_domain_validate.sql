@@ -11,7 +11,6 @@ SET search_path = public, pg_temp
 AS $$
 DECLARE
     v_at      v_accreditation_tld;
-    v_pending TEXT;
 BEGIN
     NEW.name := tc_normalize_fqdn(NEW.name, 'name');
     PERFORM provision_lock_object('domain', NEW.name);
@@ -27,11 +26,7 @@ BEGIN
         RAISE EXCEPTION 'domain % (name) is already registered', quote_literal(NEW.name)
             USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
     END IF;
-    v_pending := provision_domain_pending(NEW.name);
-    IF v_pending IS NOT NULL THEN
-        RAISE EXCEPTION 'domain % (name) already has a pending % request', quote_literal(NEW.name), v_pending
-            USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
+    PERFORM provision_check_domain_free(NEW.name, TG_TABLE_NAME);
 
     NEW.pw := provision_check_pw(COALESCE(NEW.pw, tc_gen_password(16)), 'pw');
     NEW.registrant := provision_check_contact(NEW.registrant, 'registrant', NEW.tenant_customer_id, NEW.accreditation_id);
