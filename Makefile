@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install up down status demo test lint format bench clean
+.PHONY: help install up down status demo test lint format bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
@@ -51,6 +51,12 @@ test: lint ## lint, then pytest against a real Kafka and PostgreSQL it starts it
 
 bench: $(STAMP) ## benchmarks, each reported as a ratio against a baseline measured in the same run
 	$(BIN)/python -m bench
+
+FUZZ_SECONDS ?= 120
+
+fuzz: $(STAMP) ## coverage-guided fuzzing of decode → validate → insert (atheris, FUZZ_SECONDS=120); not in CI
+	$(BIN)/pip install --quiet --editable '.[fuzz]'
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m tests.fuzz_ingest
 
 clean: ## remove the virtualenv and caches (not the Kafka download cache)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

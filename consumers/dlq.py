@@ -31,24 +31,26 @@ examples:
 from __future__ import annotations
 
 import argparse
+import base64
+import dataclasses
 import string
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from psycopg.rows import class_row
 
-from producers.delivery import Headers, produce_waiting
+from consumers.dead_letters import DLQ_PREFIX, STORED_AS
+from provisioning import kafka
 from provisioning.errors import ProvisioningError
+from provisioning.kafka import Headers, PartitionRange, RangeReader
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 
-DLQ_PREFIX = "x-dlq-"
 REDRIVEN_FROM = "x-redriven-from"
 REASON_WIDTH = 80
 PREVIEW_BYTES = 256
@@ -111,6 +113,13 @@ class DeadLetter:
     def reason(self) -> str:
         return self.header(DLQ_PREFIX + "error-message") or ""
 
+    @property
+    def stored_id(self) -> int | None:
+        """The ``dead_letter`` row keeping the original, when it was too large for the DLQ."""
+        pointer = self.header(STORED_AS) or ""
+        table, _, number = pointer.partition(":")
+        return int(number) if table == "dead_letter" and number.isdigit() else None
+
     def redrive_headers(self) -> Headers:
         """The original headers, without the x-dlq-* ones, plus x-redriven-from."""
         kept: Headers = [
@@ -162,18 +171,7 @@ class RedriveResult:
 
 
 def _reader(settings: Settings) -> Consumer:
-    return Consumer(
-        settings.kafka_config(
-            **{
-                "group.id": f"provisioning-dlq-reader-{uuid.uuid4().hex}",  # never committed
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "enable.partition.eof": True,
-                "allow.auto.create.topics": False,
-                "auto.offset.reset": "earliest",
-            }
-        )
-    )
+    return kafka.reader(settings)
 
 
 def _partitions(consumer: Consumer, topic: str) -> list[int] | None:
@@ -227,33 +225,17 @@ def _dead_letter(message: Message) -> DeadLetter:
 
 def _consume(consumer: Consumer, topic: str, ranges: dict[int, Position]) -> list[DeadLetter]:
     """The messages of ``topic`` with ``start <= offset < end`` for each partition's range."""
-    pending = {p: (start, end) for p, (start, end) in ranges.items() if end > start}
+    spans = [PartitionRange(p, start, end) for p, (start, end) in ranges.items()]
+    range_reader = RangeReader(consumer, topic, spans)
     found: list[DeadLetter] = []
-    if not pending:
-        return found
-    consumer.assign([TopicPartition(topic, p, start) for p, (start, _) in pending.items()])
     deadline = time.monotonic() + KAFKA_TIMEOUT
     try:
-        while pending:
+        while not range_reader.done:
             if time.monotonic() > deadline:
-                raise DlqError(f"{topic}: timed out reading partitions {sorted(pending)}")
-            message = consumer.poll(0.5)
-            if message is None or message.topic() != topic:
-                continue
-            partition, offset = message.partition() or 0, message.offset() or 0
-            error = message.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    pending.pop(partition, None)
-                    continue
-                raise DlqError(f"{topic}[{partition}]: {error.str()}")
-            if partition not in pending:
-                continue
-            start, end = pending[partition]
-            if start <= offset < end:
-                found.append(_dead_letter(message))
-            if offset >= end - 1:
-                pending.pop(partition)
+                raise DlqError(
+                    f"{topic}: timed out reading partitions {sorted(range_reader.pending)}"
+                )
+            found += [_dead_letter(message) for message in range_reader.read(500, 0.5)]
     finally:
         consumer.unassign()
     return sorted(found, key=lambda m: m.position)
@@ -415,22 +397,22 @@ def _publish(
     dlq_topic: str,
     chosen: Sequence[RedriveResult],
 ) -> None:
-    producer = Producer(
-        settings.kafka_config(
-            **{
-                "enable.idempotence": True,
-                "acks": "all",
-                "allow.auto.create.topics": False,
-                # librdkafka gives up (and reports) before flush() stops waiting
-                "message.timeout.ms": int(KAFKA_TIMEOUT * 1000),
-            }
-        )
+    producer = kafka.producer(
+        settings,
+        **{
+            "allow.auto.create.topics": False,
+            # librdkafka gives up (and reports) before flush() stops waiting
+            "message.timeout.ms": int(KAFKA_TIMEOUT * 1000),
+            "message.max.bytes": settings.dlq_max_message_bytes,
+        },
     )
     deliveries = [_Delivery(result.message) for result in chosen]
     for result, delivery in zip(chosen, deliveries, strict=True):
         message = result.message
         try:
-            produce_waiting(
+            if message.stored_id is not None:
+                message = _original(conn, message, message.stored_id)
+            kafka.produce(
                 producer,
                 message.original_topic or "",
                 key=message.key,
@@ -438,7 +420,7 @@ def _publish(
                 headers=message.redrive_headers(),
                 on_delivery=delivery,
             )
-        except KafkaException as exc:
+        except (KafkaException, DlqError) as exc:
             delivery.error = str(exc)
     producer.flush(KAFKA_TIMEOUT * 2)
     for result, delivery in zip(chosen, deliveries, strict=True):
@@ -462,6 +444,30 @@ def _publish(
                 },
             ).fetchone()
         result.status, result.detail = "redriven", f"-> {result.delivered_to}"
+
+
+def _original(conn: psycopg.Connection[Any], message: DeadLetter, row_id: int) -> DeadLetter:
+    """``message`` with the key, value and headers kept in ``dead_letter`` row ``row_id``."""
+    row = conn.execute(query("consumer", "dead_letter_original"), {"id": row_id}).fetchone()
+    if row is None:
+        raise DlqError(f"{message.place}: its original (dead_letter {row_id}) is not in the table")
+    key, value, headers = row
+    original = tuple(
+        ((_unb64(name) or b"").decode(errors="replace"), _unb64(data))
+        for name, data in headers or []
+    )
+    # the copy's x-dlq-* headers stay, as on any dead letter: redrive_headers() drops them
+    ours = tuple(entry for entry in message.headers if entry[0].startswith(DLQ_PREFIX))
+    return dataclasses.replace(
+        message,
+        key=None if key is None else bytes(key),
+        value=None if value is None else bytes(value),
+        headers=(*original, *ours),
+    )
+
+
+def _unb64(text: str | None) -> bytes | None:
+    return None if text is None else base64.b64decode(text)
 
 
 # ---------------------------------------------------------------------- printing
@@ -525,6 +531,10 @@ def show_lines(message: DeadLetter, record: Redrive | None) -> list[str]:
     sqlstate = message.header(DLQ_PREFIX + "sqlstate")
     if sqlstate:
         lines.append(f"sqlstate   {sqlstate}")
+    if message.stored_id is not None:
+        lines.append(
+            f"stored     too large for the DLQ: original in dead_letter {message.stored_id}"
+        )
     lines.append(f"headers    {len(message.headers)}")
     lines += [f"  {key}: {_header_value(value)}" for key, value in message.headers]
     lines.append("key        " + ("(null)" if message.key is None else _header_value(message.key)))

@@ -34,9 +34,10 @@ from uuid import UUID
 
 import psycopg
 
-from consumers.loop import ConsumerLoop, Handler, Item
+from consumers.loop import ConsumerLoop, Handler, Item, group_loop
 from provisioning import observability
 from provisioning.errors import InvalidRequest
+from provisioning.failures import clip, describe
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 from schemas.registry import current
@@ -86,7 +87,7 @@ def _row(ord_: int, item: Item) -> dict[str, Any]:
         "accreditation": datum["accreditation"],
         "order_item_plan_ids": datum["order_item_plan_ids"] or None,
         "order_metadata": datum["order_metadata"] or None,
-        "traceparent": item.header("traceparent"),
+        "traceparent": item.traceparent(),
         **payload,
     }
 
@@ -118,15 +119,26 @@ def apply_requests(conn: psycopg.Connection[Any], items: Sequence[Item]) -> Coun
     return counts
 
 
+def _storable(text: str, limit: int | None = None) -> str:
+    """Text PostgreSQL can store (no NUL), at most ``limit`` UTF-8 bytes."""
+    text = text.replace("\x00", "\ufffd")
+    return text if limit is None else clip(text, limit)
+
+
 def reject_request(conn: psycopg.Connection[Any], item: Item, error: Exception) -> Counter[str]:
-    """A request the database refused: a duplicate is counted, anything else is a failed outcome."""
+    """A request the database refused: a duplicate is counted, anything else is a failed outcome.
+
+    Whatever the request holds (NUL characters, megabytes of text), the rejection
+    stores only what PostgreSQL can hold: the reason and the key are cut short.
+    """
     state = getattr(error, "sqlstate", None)
     if state == "23505":
         return Counter({"duplicates": 1})
     datum = item.datum
     action = ACTIONS[datum["action"]]
-    diag = getattr(error, "diag", None)
-    message = (diag.message_primary if diag is not None else None) or str(error)
+    message = describe(error)
+    metadata = {_storable(k): _storable(v) for k, v in (datum["order_metadata"] or {}).items()}
+    key = metadata.get("order_id") or object_key(action, datum["payload"], datum["request_id"])
     conn.execute(
         query("ingest", "reject"),
         {
@@ -134,11 +146,10 @@ def reject_request(conn: psycopg.Connection[Any], item: Item, error: Exception) 
             "action": action.table,
             "message": message,
             "sqlstate": state or "PV008",
-            "message_key": datum["order_metadata"].get("order_id")
-            or object_key(action, datum["payload"], datum["request_id"]),
+            "message_key": _storable(key, 1000),
             "order_item_plan_ids": datum["order_item_plan_ids"] or None,
-            "order_metadata": json.dumps(datum["order_metadata"] or None),
-            "traceparent": item.header("traceparent"),
+            "order_metadata": json.dumps(metadata or None),
+            "traceparent": item.traceparent(),
         },
     )
     log.info("rejected request %s (%s): %s", datum["request_id"], action.table, message)
@@ -150,9 +161,7 @@ HANDLER = Handler(record=REQUEST, apply=apply_requests, reject=reject_request)
 
 def ingest_loop(settings: Settings, topics: Sequence[str], **options: Any) -> ConsumerLoop:
     """The ingest consumer for ``topics``, in the ingest consumer group."""
-    return ConsumerLoop(
-        settings, topics=topics, group_id=settings.group_ingest, handler=HANDLER, **options
-    )
+    return group_loop(settings, HANDLER, topics=topics, group_id=settings.group_ingest, **options)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,31 +1,38 @@
 """The one consumer loop every consumer runs: ingest, the order-service consumer, replay.
 
-    poll a batch → decode → one DB transaction for the batch → commit offsets
-                      │              │ a bad message: fall back to one transaction each
-                      ▼              ▼
-              undecodable → DLQ    rejected by the handler → handler.reject (or DLQ)
+    source.poll a batch → checkpoint.plan units → for each unit:
+        checkpoint.begin (in-flight record) → decode → one DB transaction → dead letters → commit
+                       │                       │ refused: one transaction per message
+                       ▼                       ▼
+                 unreadable → DLQ       handler.reject (a failed outcome), else → DLQ
+
+It is built from parts passed in, never subclassed:
+
+- a **handler** (:class:`Handler`): two plain functions over a psycopg connection;
+- a **source** (``consumers.sources``): a group subscription or a range of offsets;
+- a **checkpoint** (``consumers.checkpoints``): commit offsets (recording in-flight
+  offsets first, and quarantining a message that keeps killing the process) or
+  commit nothing;
+- **dead letters** (``consumers.dead_letters``): the DLQ topics, or only a count.
 
 Guarantees:
-- offsets are committed only after the transaction that recorded the batch (and
-  any DLQ message) is durable, so a crash at any point replays, never skips;
-- one bad message never blocks the others: when the batch's transaction fails on
-  a data error, each message gets its own transaction and only the bad one is
-  rejected (``handler.reject``) or, if even that fails, dead-lettered;
-- a transient database error (connection lost, serialization failure) retries
-  the same batch with backoff, reconnecting as needed; nothing is committed
-  until it succeeds;
-- SIGTERM/SIGINT (``stop``): the batch in hand is finished and committed, then the
-  consumer leaves its group;
-- cooperative rebalancing; partitions being revoked have their processed offsets
-  committed before they go.
-
-A handler is two plain functions over a psycopg connection (see :class:`Handler`).
+- offsets are committed only after the transaction that recorded the unit and
+  its dead letters are durable, so a crash at any point replays, never skips;
+- **no message can stop the loop**: only infrastructure failures
+  (:func:`provisioning.failures.is_transient`: the database unreachable,
+  serialization failures, Kafka not acknowledging) are retried, with backoff,
+  until they pass; any other failure of one message — whatever the exception —
+  makes that message a failed outcome or a dead letter, and the loop moves on;
+- a message that kills the process outright is dead-lettered after
+  ``PROVISIONING_CONSUMER_MAX_CRASHES`` deaths (``consumers.checkpoints``);
+- SIGTERM/SIGINT (``stop``): the batch in hand is finished and committed, then
+  the consumer closes.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -33,22 +40,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, Message, TopicPartition
 
-from producers.delivery import produce_waiting
+from consumers.checkpoints import Checkpoint, CommitOffsets, Unit, offsets_after
+from consumers.dead_letters import DeadLetters, KafkaDeadLetters
+from consumers.sources import Callbacks, GroupSource, Source
 from provisioning import observability
-from provisioning.errors import DecodeError, DeliveryError, InvalidRequest, ProvisioningError
+from provisioning.errors import DecodeError, QuarantinedMessage
+from provisioning.failures import describe, is_transient
+from provisioning.service import Service
 from provisioning.settings import Settings
 from schemas.codec import Codec, codec_from_settings
 
 log = logging.getLogger(__name__)
 
-# SQLSTATE classes that mean "this message's data is bad", not "the database is unwell":
-# 22 data exception, 23 integrity constraint, PV our validation, P0 PL/pgSQL raise.
-DATA_ERROR_CLASSES = ("22", "23", "PV", "P0")
-# ... and those worth retrying: 08 connection, 40 rollback (serialization, deadlock),
-# 53 insufficient resources, 57 operator intervention (shutdown), 58 system error.
-TRANSIENT_ERROR_CLASSES = ("08", "40", "53", "57", "58")
+# W3C trace context: version-traceid-parentid-flags; anything else is not passed on
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,11 @@ class Item:
             if key == name and value is not None:
                 return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
         return None
+
+    def traceparent(self) -> str | None:
+        """The ``traceparent`` header when it is a W3C trace context, else None."""
+        value = self.header("traceparent")
+        return value if value is not None and _TRACEPARENT.fullmatch(value) else None
 
 
 Apply = Callable[[psycopg.Connection[Any], Sequence[Item]], Counter[str]]
@@ -85,26 +97,6 @@ class Handler:
     reject: Reject
 
 
-def is_data_error(exc: BaseException) -> bool:
-    if isinstance(exc, InvalidRequest):
-        return True
-    state = getattr(exc, "sqlstate", None)
-    return (
-        isinstance(exc, psycopg.Error) and bool(state) and str(state).startswith(DATA_ERROR_CLASSES)
-    )
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-        return True
-    state = getattr(exc, "sqlstate", None)
-    return (
-        isinstance(exc, psycopg.Error)
-        and bool(state)
-        and str(state).startswith(TRANSIENT_ERROR_CLASSES)
-    )
-
-
 @dataclass
 class LoopStats:
     counts: Counter[str] = field(default_factory=Counter)
@@ -115,286 +107,254 @@ class LoopStats:
         self.counts.update(counts)
 
 
-class ConsumerLoop:
-    """Consume ``topics`` as member of ``group_id`` and hand each batch to ``handler``."""
+Letters = list[tuple[Message, BaseException]]
+
+
+class BrokenConnection(psycopg.OperationalError):
+    """A statement failed and left the connection unusable: the infrastructure's problem."""
+
+
+class ConsumerLoop(Service[Any]):
+    """Hand each batch of ``source`` to ``handler``; progress through ``checkpoint``."""
 
     def __init__(
         self,
         settings: Settings,
-        *,
-        topics: Sequence[str],
-        group_id: str,
         handler: Handler,
+        source: Source,
+        checkpoint: Checkpoint,
+        dead_letters: DeadLetters,
+        *,
         codec: Codec | None = None,
         batch_size: int = 500,
         poll_timeout: float = 0.5,
-        consumer_overrides: dict[str, Any] | None = None,
         component: str | None = None,
+        read_only: bool = False,
     ) -> None:
-        self.settings = settings
-        self.topics = list(topics)
-        self.group_id = group_id
+        super().__init__(settings, f"provisioning:{source.group_id}", read_only=read_only)
         self.handler = handler
+        self.source = source
+        self.checkpoint = checkpoint
+        self.dead_letters = dead_letters
         # the metrics label; by default the handler's module (ingest, order-service)
         self.component = component or observability.handler_component(handler.apply)
         self.codec = codec or codec_from_settings(settings)
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.stats = LoopStats()
-        self.liveness = observability.Liveness()  # /healthz: the poll loop is turning
-        self.stop_event = threading.Event()
-        self._consumer_overrides = consumer_overrides or {}
-        self._conn: psycopg.Connection[Any] | None = None
-        self._consumer: Consumer | None = None
-        self._dlq: Producer | None = None
-        self._dlq_errors: list[str] = []
+
+    @property
+    def group_id(self) -> str:
+        return self.source.group_id
 
     # ------------------------------------------------------------------ lifecycle
 
-    def stop(self) -> None:
-        """Ask the loop to finish the batch in hand, commit, and leave the group."""
-        self.stop_event.set()
-
     def run(self, *, max_idle_polls: int | None = None) -> LoopStats:
-        """Consume until stopped, or until ``max_idle_polls`` empty polls in a row once assigned."""
-        consumer = Consumer(
-            self.settings.kafka_config(
-                **{
-                    "group.id": self.group_id,
-                    "enable.auto.commit": False,
-                    "auto.offset.reset": "earliest",
-                    "partition.assignment.strategy": "cooperative-sticky",
-                    "isolation.level": "read_committed",
-                    "session.timeout.ms": self.settings.kafka_session_timeout_ms,
-                    **self._consumer_overrides,
-                }
-            )
-        )
-        self._consumer = consumer
-        self._dlq = Producer(
-            self.settings.kafka_config(**{"enable.idempotence": True, "acks": "all"})
-        )
-        consumer.subscribe(
-            self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
-        )
+        """Consume until stopped, the source is done, or ``max_idle_polls`` empty polls in a row."""
+        callbacks = Callbacks(self._assigned, self._revoked, self._lost, self._committed)
+        self.source.open(self.settings, callbacks)
         idle = 0
         try:
-            while not self.stop_event.is_set():
+            while not self.stopping and not self.source.done:
                 self.liveness.beat()
-                messages = consumer.consume(self.batch_size, self.poll_timeout)
-                batch = [m for m in messages if self._usable(m)]
+                batch = self.source.poll(self.batch_size, self.poll_timeout)
                 if not batch:
-                    if consumer.assignment():  # joining the group is not idleness
+                    if self.source.assigned:  # joining the group is not idleness
                         idle += 1
                     if max_idle_polls is not None and idle >= max_idle_polls:
                         break
                     continue
                 idle = 0
-                if self.stats.first_batch_at is None:
-                    self.stats.first_batch_at = time.monotonic()
-                started = time.monotonic()
-                observability.record_consumed(self.component, batch)
-                self._process(batch)
-                self._commit(batch)
-                self.stats.last_commit_at = time.monotonic()
-                observability.BATCH_DURATION.labels(self.component).observe(
-                    self.stats.last_commit_at - started
-                )
+                self._batch(batch)
         finally:
-            consumer.close()  # leaves the group: its partitions move at once
-            self._dlq.flush(10)
-            if self._conn is not None:
-                self._conn.close()
+            self.source.close()
+            self.dead_letters.close()
+            self._release()
+            self.drop_connection()
         return self.stats
 
-    def _usable(self, message: Message) -> bool:
-        error = message.error()
-        if error is None:
-            return True
-        if error.code() == KafkaError._PARTITION_EOF:
-            return False
-        if error.fatal():
-            raise KafkaException(error)
-        log.warning("kafka: %s", error)
-        return False
+    def _release(self) -> None:
+        try:
+            self.checkpoint.release(self.connection())
+        except psycopg.Error as exc:  # best effort: a stale row costs one careful range
+            log.warning("could not clear the in-flight record: %s", exc)
 
     # ------------------------------------------------------------------ a batch
 
-    def _process(self, batch: list[Message]) -> None:
+    def _batch(self, batch: list[Message]) -> None:
+        started = time.monotonic()
+        if self.stats.first_batch_at is None:
+            self.stats.first_batch_at = started
+        observability.record_consumed(self.component, batch)
+        units = self.retrying(lambda: self.checkpoint.plan(self.connection(), batch))
+        for unit in units:
+            self._unit(unit)
+        self.stats.last_commit_at = time.monotonic()
+        observability.BATCH_DURATION.labels(self.component).observe(
+            self.stats.last_commit_at - started
+        )
+
+    def _unit(self, unit: Unit) -> None:
+        if unit.quarantine:
+            (message,) = unit.messages
+            reason = QuarantinedMessage(
+                f"crashed the consumer {unit.crashes} times: dead-lettered without handling it"
+            )
+            log.error(
+                "%s[%s]@%s %s", message.topic(), message.partition(), message.offset(), reason
+            )
+            self.stats.add(Counter({"quarantined": 1}))
+            self._dead_letter([(message, reason)])
+        else:
+            self.retrying(lambda: self.checkpoint.begin(self.connection(), unit))
+            self._process(unit.messages)
+        if not self.checkpoint.commit(self.source.consumer, unit.messages):
+            self._commit_failed()
+        elif self.source.consumer is not None:
+            observability.record_lag(
+                self.component, self.source.consumer, offsets_after(unit.messages)
+            )
+
+    def _process(self, messages: list[Message]) -> None:
         items: list[Item] = []
-        for message in batch:
+        unreadable: Letters = []
+        for message in messages:
             try:
                 datum = self.codec.decode(
                     self.handler.record, message.value() or b"", message.topic() or ""
                 )
-            except DecodeError as exc:
-                self._dead_letter(message, exc)
+            except Exception as exc:  # noqa: BLE001 - whatever the codec raised: unreadable
+                error = exc if isinstance(exc, DecodeError) else DecodeError(describe(exc))
+                unreadable.append((message, error))
                 continue
             items.append(Item(message, datum))
-        self._flush_dead_letters()
-        if not items:
-            return
-        delay = 0.5
-        while True:
-            try:
-                counts = self._record(items)
-                self.stats.add(counts)
-                observability.record_handled(self.component, counts, [i.datum for i in items])
-                return
-            except Exception as exc:
-                if not is_transient(exc) or self.stop_event.is_set():
-                    raise
-                log.warning("database unavailable (%s); retrying the batch in %.1fs", exc, delay)
-                self._reset_connection()
-                time.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        letters = unreadable
+        if items:
+            counts, refused = self.retrying(lambda: self._record(items))
+            self.stats.add(counts)
+            observability.record_handled(self.component, counts, [i.datum for i in items])
+            letters = [*unreadable, *refused]
+        self._dead_letter(letters)
 
-    def _record(self, items: list[Item]) -> Counter[str]:
-        conn = self._connection()
+    def _record(self, items: list[Item]) -> tuple[Counter[str], Letters]:
+        """The batch in one transaction; if refused, each message in its own."""
+        conn = self.connection()
         try:
             with conn.transaction():
                 counts = self.handler.apply(conn, items)
             counts["batches"] += 1
-            return counts
-        except Exception as exc:
-            if not is_data_error(exc):
-                raise
+            return counts, []
+        except Exception as exc:  # noqa: BLE001 - deny-list: see provisioning.failures
+            self._raise_if_infrastructure(conn, exc)
             if len(items) == 1:
-                return self._reject(conn, items[0], exc)
-            reason = getattr(getattr(exc, "diag", None), "message_primary", None) or exc
-            log.info("batch of %d refused (%s); one transaction per message", len(items), reason)
+                rejected, refused = self._reject(conn, items[0], exc)
+                rejected["batches"] += 1
+                return rejected, refused
+            log.info(
+                "batch of %d refused (%s); one transaction per message",
+                len(items),
+                describe(exc, 300),
+            )
         counts = Counter({"batches": 1, "fallbacks": 1})
+        letters: Letters = []
         for item in items:
             try:
                 with conn.transaction():
                     counts.update(self.handler.apply(conn, [item]))
-            except Exception as exc:
-                if not is_data_error(exc):
-                    raise
-                counts.update(self._reject(conn, item, exc))
-        return counts
+            except Exception as exc:  # noqa: BLE001 - deny-list: see provisioning.failures
+                self._raise_if_infrastructure(conn, exc)
+                rejected, refused = self._reject(conn, item, exc)
+                counts.update(rejected)
+                letters += refused
+        return counts, letters
 
-    def _reject(self, conn: psycopg.Connection[Any], item: Item, error: Exception) -> Counter[str]:
-        request_id, traceparent = item.datum.get("request_id"), item.header("traceparent")
-        with observability.log_context(request_id=request_id, traceparent=traceparent):
-            return self._reject_or_dead_letter(conn, item, error)
-
-    def _reject_or_dead_letter(
+    def _reject(
         self, conn: psycopg.Connection[Any], item: Item, error: Exception
-    ) -> Counter[str]:
-        try:
-            with conn.transaction():
-                return self.handler.reject(conn, item, error)
-        except Exception as exc:
-            if not is_data_error(exc) and not isinstance(exc, ProvisioningError):
-                raise
-            self._dead_letter(item.message, error)  # counts it
-            self._flush_dead_letters()
-            return Counter()
+    ) -> tuple[Counter[str], Letters]:
+        """A failed outcome through ``handler.reject``; a dead letter if even that fails."""
+        request_id, traceparent = item.datum.get("request_id"), item.traceparent()
+        with observability.log_context(request_id=request_id, traceparent=traceparent):
+            try:
+                with conn.transaction():
+                    return self.handler.reject(conn, item, error), []
+            except Exception as exc:  # noqa: BLE001 - deny-list: see provisioning.failures
+                self._raise_if_infrastructure(conn, exc)
+                if exc is not error:
+                    log.info("the refusal could not be recorded either: %s", describe(exc, 300))
+                return Counter(), [(item.message, error)]
 
-    # ------------------------------------------------------------------ offsets
+    @staticmethod
+    def _raise_if_infrastructure(conn: psycopg.Connection[Any], exc: Exception) -> None:
+        if is_transient(exc):
+            raise exc
+        if conn.broken or conn.closed:
+            raise BrokenConnection(f"the connection broke: {describe(exc, 300)}") from exc
 
-    def _commit(self, batch: list[Message]) -> None:
-        offsets: dict[tuple[str, int], int] = {}
-        for message in batch:
-            key = (message.topic() or "", message.partition() or 0)
-            offsets[key] = max(offsets.get(key, -1), (message.offset() or 0) + 1)
-        assert self._consumer is not None
-        try:
-            self._consumer.commit(
-                offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
-                asynchronous=False,
+    def _dead_letter(self, letters: Letters) -> None:
+        for message, error in letters:
+            self.dead_letters.add(message, error)
+        if letters:
+            self.stats.add(
+                self.retrying(lambda: self.dead_letters.flush(self.connection()), "DLQ unavailable")
             )
-        except KafkaException as exc:
-            # The partitions moved on during the batch: the new owner replays these
-            # messages and the handler's idempotency absorbs them.
-            log.warning("offset commit failed (%s); the batch will be replayed", exc)
-            self.stats.add(Counter({"commit_failures": 1}))
-            observability.COMMIT_FAILURES.labels(self.component).inc()
-        else:
-            observability.record_lag(self.component, self._consumer, offsets)
 
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    # ------------------------------------------------------------------ rebalancing
+
+    def _assigned(self, partitions: list[TopicPartition]) -> None:
         log.info("assigned %s", _describe(partitions))
 
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        # Rebalance callbacks run inside consume(), between batches: every processed
-        # message has been committed already, so revoked partitions carry nothing away.
+    def _revoked(self, partitions: list[TopicPartition]) -> None:
+        # Rebalance callbacks run inside poll, between units: every handled message has
+        # been committed already, so revoked partitions carry nothing away.
         log.info("revoked %s", _describe(partitions))
+        self.checkpoint.forget(partitions)
         observability.forget_lag(self.component, partitions)
 
-    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _committed(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        if self.checkpoint.committed(error, partitions):
+            self._commit_failed()
+
+    def _commit_failed(self) -> None:
+        self.stats.add(Counter({"commit_failures": 1}))
+        observability.COMMIT_FAILURES.labels(self.component).inc()
+
+    def _lost(self, partitions: list[TopicPartition]) -> None:
         log.warning(
             "lost %s (session timed out); their messages will be replayed", _describe(partitions)
         )
+        self.checkpoint.forget(partitions)
         observability.forget_lag(self.component, partitions)
-
-    # ------------------------------------------------------------------ DLQ
-
-    def _dead_letter(self, message: Message, error: BaseException) -> None:
-        assert self._dlq is not None
-        topic = message.topic() or ""
-        _, timestamp = message.timestamp()
-        headers: list[tuple[str, str | bytes | None]] = [
-            (str(entry[0]), entry[1]) for entry in message.headers() or []
-        ]
-        headers += [
-            ("x-dlq-error-class", type(error).__name__.encode()),
-            ("x-dlq-error-message", str(error).encode()[:4000]),
-            ("x-dlq-original-topic", topic.encode()),
-            ("x-dlq-original-partition", str(message.partition()).encode()),
-            ("x-dlq-original-offset", str(message.offset()).encode()),
-            ("x-dlq-original-timestamp", str(timestamp).encode()),
-            ("x-dlq-consumer-group", self.group_id.encode()),
-        ]
-        sqlstate = getattr(error, "sqlstate", None)
-        if sqlstate:
-            headers.append(("x-dlq-sqlstate", str(sqlstate).encode()))
-
-        def delivered(err: KafkaError | None, _: Message) -> None:
-            if err is not None:
-                self._dlq_errors.append(str(err))
-
-        produce_waiting(
-            self._dlq,
-            self.settings.dlq_topic(topic),
-            key=message.key(),
-            value=message.value(),
-            headers=headers,
-            on_delivery=delivered,
-        )
-        log.warning(
-            "dead-lettered %s[%s]@%s: %s", topic, message.partition(), message.offset(), error
-        )
-        self.stats.add(Counter({"dead_lettered": 1}))
-        observability.DEAD_LETTERED.labels(self.component, topic).inc()
-
-    def _flush_dead_letters(self) -> None:
-        assert self._dlq is not None
-        if self._dlq.flush(30) != 0 or self._dlq_errors:
-            errors, self._dlq_errors = self._dlq_errors, []
-            # Not committing: the batch will be consumed again rather than lost.
-            raise DeliveryError(f"could not write to the DLQ: {errors or 'timed out'}")
-
-    # ------------------------------------------------------------------ database
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(
-                self.settings.database_url.get_secret_value(),
-                autocommit=True,
-                application_name=f"provisioning:{self.group_id}",
-            )
-        return self._conn
-
-    def _reset_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
 
 
 def _describe(partitions: list[TopicPartition]) -> str:
     return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"
 
 
-__all__ = ["ConsumerLoop", "Handler", "Item", "LoopStats", "is_data_error", "is_transient"]
+def group_loop(
+    settings: Settings,
+    handler: Handler,
+    *,
+    topics: Sequence[str],
+    group_id: str,
+    consumer_overrides: dict[str, Any] | None = None,
+    **options: Any,
+) -> ConsumerLoop:
+    """A consumer-group member: commits offsets, quarantines killers, dead-letters to Kafka."""
+    component = options.pop("component", None) or observability.handler_component(handler.apply)
+    return ConsumerLoop(
+        settings,
+        handler,
+        GroupSource(
+            topics,
+            group_id,
+            instance_id=settings.kafka_group_instance_id,
+            overrides=consumer_overrides,
+        ),
+        CommitOffsets(group_id, max_crashes=settings.consumer_max_crashes),
+        KafkaDeadLetters(settings, group_id, component),
+        component=component,
+        **options,
+    )
+
+
+__all__ = ["ConsumerLoop", "Handler", "Item", "LoopStats", "group_loop"]

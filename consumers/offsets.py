@@ -40,6 +40,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-export u
     OffsetSpec,
 )
 
+from provisioning import kafka
 from provisioning.errors import ProvisioningError
 from provisioning.settings import Settings, load_settings
 
@@ -143,7 +144,7 @@ def reset_offsets(
     :class:`GroupActiveError` while the group has members, and changes nothing
     when ``dry_run``.
     """
-    admin = AdminClient(settings.kafka_config())
+    admin = kafka.admin(settings)
     require_stopped(admin, group)
     committed = committed_offsets(admin, group)
     names = list(dict.fromkeys(topics)) or sorted({topic for topic, _ in committed})

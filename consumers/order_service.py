@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 
-from consumers.loop import ConsumerLoop, Handler, Item
+from consumers.loop import ConsumerLoop, Handler, Item, group_loop
 from provisioning import observability
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
@@ -70,11 +70,11 @@ HANDLER = Handler(record=OUTCOME, apply=apply_outcomes, reject=refuse_outcome)
 
 
 def order_service_loop(settings: Settings, **options: Any) -> ConsumerLoop:
-    return ConsumerLoop(
+    return group_loop(
         settings,
+        HANDLER,
         topics=[settings.topic_outcomes],
         group_id=settings.group_order_service,
-        handler=HANDLER,
         **options,
     )
 

@@ -40,13 +40,15 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 
+from consumers.checkpoints import NoCommit
+from consumers.dead_letters import CountedDeadLetters, DeadLetters, KafkaDeadLetters
 from consumers.ingest import HANDLER
-from consumers.loop import ConsumerLoop, Handler, Item, LoopStats
-from consumers.offsets import accept_relative_times, time_argument, to_millis
+from consumers.loop import ConsumerLoop, Handler, Item
+from consumers.offsets import accept_relative_times, time_argument
+from consumers.sources import RangeError, RangeSource
 from provisioning import observability
-from provisioning.errors import DecodeError, ProvisioningError
+from provisioning.kafka import PartitionRange
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 from schemas.codec import Codec
@@ -54,11 +56,8 @@ from schemas.requests import REQUEST
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 30.0  # seconds for each metadata or offsets request
-
-
-class ReplayError(ProvisioningError):
-    """A replay cannot start: an unknown topic, an empty or inverted time range."""
+# A replay cannot start: an unknown topic, an empty or inverted time range.
+ReplayError = RangeError
 
 
 # ---------------------------------------------------------------------- dry run
@@ -86,23 +85,6 @@ DRY_RUN_HANDLER = Handler(record=REQUEST, apply=classify_requests, reject=_would
 
 
 # ---------------------------------------------------------------------- the report
-
-
-@dataclass
-class PartitionRange:
-    """The offsets of one partition a replay covers."""
-
-    partition: int
-    start: int  # the first offset at or after --from
-    end: int  # the partition's end when the replay started: never read at or past it
-    first: int | None = None  # the first and last offsets read
-    last: int | None = None
-    read: int = 0
-
-    def describe(self) -> str:
-        if self.first is None:
-            return f"partition {self.partition}: nothing in range"
-        return f"partition {self.partition}: offsets {self.first}..{self.last} ({self.read} read)"
 
 
 @dataclass(frozen=True)
@@ -143,16 +125,16 @@ class ReplayReport:
         return "\n".join(lines)
 
 
-# ---------------------------------------------------------------------- the loop
+# ---------------------------------------------------------------------- the replay
 
 
-class ReplayLoop(ConsumerLoop):
-    """The ingest loop over assigned partitions and a fixed range of offsets, committing nothing.
+class Replay:
+    """The ingest loop over a range of offsets, committing nothing: a composition of parts.
 
-    Batches go through :meth:`ConsumerLoop._process`, the loop every consumer runs
-    (transaction per batch, per-message fallback, rejection, DLQ); only how
-    messages are fetched differs: ``assign()`` at the offsets of ``start``
-    instead of ``subscribe()``, a stop at the end of the range, no commits.
+    The loop is the one every consumer runs (transaction per batch, per-message
+    fallback, rejection, DLQ); its source reads the range with an assigned
+    reader, its checkpoint commits nothing, and a dry run's dead letters are only
+    counted (and its database connection is read-only).
     """
 
     def __init__(
@@ -167,164 +149,50 @@ class ReplayLoop(ConsumerLoop):
         batch_size: int = 500,
         poll_timeout: float = 0.5,
     ) -> None:
-        if end is not None and end < start:
-            raise ReplayError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
-        super().__init__(
+        # a group id librdkafka needs, that no one joins and nothing commits to
+        group_id = f"{settings.group_ingest}-replay-{uuid.uuid4().hex[:12]}"
+        self.source = RangeSource(topic, start, end, group_id)
+        self.dry_run = dry_run
+        self.dead_letters: DeadLetters = (
+            CountedDeadLetters() if dry_run else KafkaDeadLetters(settings, group_id, "replay")
+        )
+        self.loop = ConsumerLoop(
             settings,
-            topics=[topic],
-            # a group id librdkafka needs, that no one joins and nothing commits to
-            group_id=f"{settings.group_ingest}-replay-{uuid.uuid4().hex[:12]}",
-            handler=DRY_RUN_HANDLER if dry_run else HANDLER,
+            DRY_RUN_HANDLER if dry_run else HANDLER,
+            self.source,
+            NoCommit(),
+            self.dead_letters,
             codec=codec,
             batch_size=batch_size,
             poll_timeout=poll_timeout,
+            component="replay",  # metrics: a replay is not the live ingest's traffic
+            read_only=dry_run,
         )
-        # metrics label (consumers/loop.py): a replay is not the live ingest's traffic
-        self.component = "replay"
-        self.topic = topic
-        self.start = start
-        self.end = end
-        self.dry_run = dry_run
-        self.partitions: list[PartitionRange] = []
-        self.dead_letters: Counter[str] = Counter()
-        self._read = 0
-        self._complete = False
 
-    def run(self, *, max_idle_polls: int | None = None) -> LoopStats:
-        """Replay the range; a replay ends at the end of its range, not after idle polls."""
-        self.replay()
-        return self.stats
+    def stop(self) -> None:
+        self.loop.stop()
 
-    def replay(self) -> ReplayReport:
-        consumer = Consumer(
-            self.settings.kafka_config(
-                **{
-                    "group.id": self.group_id,
-                    "enable.auto.commit": False,
-                    "enable.auto.offset.store": False,
-                    "enable.partition.eof": True,
-                    "auto.offset.reset": "earliest",
-                    "isolation.level": "read_committed",
-                }
-            )
-        )
-        self._consumer = consumer
-        if not self.dry_run:
-            self._dlq = Producer(
-                self.settings.kafka_config(**{"enable.idempotence": True, "acks": "all"})
-            )
-        try:
-            self.partitions = self._plan(consumer)
-            pending = {span.partition: span for span in self.partitions if span.start < span.end}
-            consumer.assign([TopicPartition(self.topic, p, s.start) for p, s in pending.items()])
-            while pending and not self.stop_event.is_set():
-                messages = consumer.consume(self.batch_size, self.poll_timeout)
-                batch = self._in_range(messages, pending)
-                if batch:
-                    self._read += len(batch)
-                    self._process(batch)
-            self._complete = not pending
-        finally:
-            consumer.close()  # commits nothing: auto-commit is off and we never commit
-            if self._dlq is not None:
-                self._dlq.flush(10)
-            if self._conn is not None:
-                self._conn.close()
-        return self.report()
-
-    def report(self) -> ReplayReport:
-        counts = self.stats.counts
+    def run(self) -> ReplayReport:
+        stats = self.loop.run()
+        counts, dead = stats.counts, self.dead_letters.counts
+        source = self.source
         return ReplayReport(
-            topic=self.topic,
-            start=self.start,
-            end=self.end,
+            topic=source.topic,
+            start=source.start,
+            end=source.end,
             dry_run=self.dry_run,
-            group_id=self.group_id,
-            complete=self._complete,
-            partitions=self.partitions,
+            group_id=source.group_id,
+            complete=source.done,
+            partitions=source.partitions,
             counts=ReplayCounts(
-                read=self._read,
+                read=sum(span.read for span in source.partitions),
                 new=counts["inserted"] + counts["new"],
                 duplicates=counts["duplicates"],
                 rejected=counts["rejected"],
-                dead_lettered=self.dead_letters["dead_lettered"],
-                undecodable=self.dead_letters["undecodable"],
+                dead_lettered=dead["dead_lettered"] - dead["undecodable"],
+                undecodable=dead["undecodable"],
             ),
         )
-
-    def _plan(self, consumer: Consumer) -> list[PartitionRange]:
-        metadata = consumer.list_topics(self.topic, timeout=TIMEOUT)
-        topic = metadata.topics.get(self.topic)
-        if topic is None or topic.error is not None or not topic.partitions:
-            reason = topic.error.str() if topic is not None and topic.error else "no partitions"
-            raise ReplayError(f"topic {self.topic!r} cannot be read: {reason}")
-        start_ms = to_millis(self.start)
-        wanted = [TopicPartition(self.topic, p, start_ms) for p in sorted(topic.partitions)]
-        spans: list[PartitionRange] = []
-        for tp in consumer.offsets_for_times(wanted, timeout=TIMEOUT):
-            if tp.error is not None:
-                raise ReplayError(f"{self.topic}[{tp.partition}]: {tp.error.str()}")
-            _, high = consumer.get_watermark_offsets(
-                TopicPartition(self.topic, tp.partition), timeout=TIMEOUT, cached=False
-            )
-            # offset -1: no message at or after --from
-            spans.append(PartitionRange(tp.partition, tp.offset if tp.offset >= 0 else high, high))
-        return spans
-
-    def _in_range(
-        self, messages: list[Message], pending: dict[int, PartitionRange]
-    ) -> list[Message]:
-        """The messages inside the range; a partition is done at its end, --to, or end of log."""
-        end_ms = None if self.end is None else to_millis(self.end)
-        batch: list[Message] = []
-        for message in messages:
-            span = pending.get(message.partition() or 0)
-            error = message.error()
-            if error is not None and error.code() != KafkaError._PARTITION_EOF:
-                self._usable(message)  # raises a fatal error, logs the others
-                continue
-            if span is None:
-                continue  # that partition is done
-            if error is not None:  # the end of the partition's log
-                self._done(span, pending)
-                continue
-            offset = message.offset() or 0
-            _, timestamp = message.timestamp()
-            if offset >= span.end or (end_ms is not None and timestamp > end_ms):
-                self._done(span, pending)
-                continue
-            span.first = offset if span.first is None else span.first
-            span.last = offset
-            span.read += 1
-            batch.append(message)
-            if offset + 1 >= span.end:
-                self._done(span, pending)
-        return batch
-
-    def _done(self, span: PartitionRange, pending: dict[int, PartitionRange]) -> None:
-        del pending[span.partition]
-        assert self._consumer is not None
-        self._consumer.pause([TopicPartition(self.topic, span.partition)])
-
-    # ------------------------------------------------------------------ what differs from ingest
-
-    def _commit(self, batch: list[Message]) -> None:
-        """A replay commits no offsets, in no group."""
-
-    def _dead_letter(self, message: Message, error: BaseException) -> None:
-        self.dead_letters["undecodable" if isinstance(error, DecodeError) else "dead_lettered"] += 1
-        if not self.dry_run:
-            super()._dead_letter(message, error)
-
-    def _flush_dead_letters(self) -> None:
-        if not self.dry_run:
-            super()._flush_dead_letters()
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        conn = super()._connection()
-        if self.dry_run and not conn.read_only:
-            conn.read_only = True  # a dry run's transactions cannot write, even by mistake
-        return conn
 
 
 def replay(
@@ -337,7 +205,7 @@ def replay(
     **options: Any,
 ) -> ReplayReport:
     """Replay ``topic`` from ``start`` to ``end`` (default: its end now) through ingest."""
-    return ReplayLoop(settings, topic, start, end, dry_run=dry_run, **options).replay()
+    return Replay(settings, topic, start, end, dry_run=dry_run, **options).run()
 
 
 def request_topic(settings: Settings, name: str) -> str:
@@ -393,12 +261,12 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     topic = request_topic(settings, args.topic)
     observability.configure_logging("replay", settings.log_level)
-    loop = ReplayLoop(
+    job = Replay(
         settings, topic, args.start, args.end, dry_run=args.dry_run, batch_size=args.batch_size
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: loop.stop())
-    report = loop.replay()
+        signal.signal(signum, lambda *_: job.stop())
+    report = job.run()
     print(report.summary())
     return 0 if report.complete else 1
 
@@ -406,9 +274,9 @@ def run(args: argparse.Namespace) -> int:
 __all__ = [
     "DRY_RUN_HANDLER",
     "PartitionRange",
+    "Replay",
     "ReplayCounts",
     "ReplayError",
-    "ReplayLoop",
     "ReplayReport",
     "add_arguments",
     "classify_requests",

@@ -85,3 +85,10 @@ GRANT SELECT, INSERT, UPDATE ON orders."order", orders.order_item, orders.order_
 GRANT EXECUTE ON FUNCTION orders.apply_outcome(UUID, UUID[], TEXT, TEXT, JSONB),
                           orders.release_plans(UUID)
    TO provisioning_order_service;
+
+-- every consumer-group member (consumers/loop.py): its in-flight offsets and its
+-- dead-letter record
+GRANT SELECT, INSERT, UPDATE, DELETE ON consumer_inflight
+   TO provisioning_ingest, provisioning_order_service;
+GRANT SELECT, INSERT, UPDATE ON dead_letter TO provisioning_ingest, provisioning_order_service;
+GRANT USAGE ON SEQUENCE dead_letter_id_seq TO provisioning_ingest, provisioning_order_service;

@@ -13,6 +13,11 @@
   unexpected exception (logged with its traceback) is ``retry``, which the
   database turns into a final failure once the attempts are spent; a
   non-retryable backend error or an invalid job is a final ``fail``.
+- Only what :func:`provisioning.failures.is_transient` calls the infrastructure
+  failing (the database unreachable, a serialization failure, ...) is retried:
+  the connection is dropped and the pass tried again after an exponential
+  backoff, with the results not yet reported kept in hand. Any other exception
+  stops the executor (its leases expire and any executor reclaims the jobs).
 - SIGTERM stops claiming, lets the handlers in flight finish, reports them, and
   exits.
 """
@@ -25,7 +30,6 @@ import logging
 import os
 import signal
 import socket
-import threading
 import time
 import uuid
 from collections import Counter
@@ -35,19 +39,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-import psycopg
 from psycopg.rows import dict_row
 
 from executors.backends import backend_from_settings
 from executors.backends.base import Backend, BackendError
 from executors.handlers import HANDLERS, Handler, InvalidJob, Job
 from provisioning import observability
+from provisioning.failures import is_transient
+from provisioning.service import Service
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 
 log = logging.getLogger(__name__)
-
-Connection = psycopg.Connection[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,15 @@ class WorkerStats:
     counts: Counter[str] = field(default_factory=Counter)
 
 
-class Worker:
-    """One executor process's worth of job running."""
+class Worker(Service[dict[str, Any]]):
+    """One executor process's worth of job running.
+
+    Its connection, LISTEN thread, stop and wake events and backoff are the
+    :class:`~provisioning.service.Service` base's. That backoff paces retries of
+    the database; a failed job's retry backoff is ``job_backoff``. ``stop()``
+    stops claiming; the jobs in flight are finished and reported, then ``run``
+    returns.
+    """
 
     def __init__(
         self,
@@ -98,39 +108,43 @@ class Worker:
         owner: str | None = None,
         types: Sequence[str] | None = None,
     ) -> None:
-        self.settings = settings
+        owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        super().__init__(settings, f"provisioning-executor:{owner}", row_factory=dict_row)
         self.backend = backend
         self.handlers = dict(handlers)
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.owner = owner
         self.types = list(types) if types is not None else sorted(self.handlers)
         self.concurrency = settings.executor_concurrency
         self.lease = timedelta(seconds=settings.executor_lease_seconds)
-        self.backoff = timedelta(seconds=settings.executor_backoff_seconds)
+        self.job_backoff = timedelta(seconds=settings.executor_backoff_seconds)
         self.stats = WorkerStats()
-        self.liveness = observability.Liveness()  # /healthz: the claim loop is turning
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._conn: Connection | None = None
         self._queued_at: dict[uuid.UUID, datetime] = {}  # job id -> created (latency metric)
-
-    def stop(self) -> None:
-        """Stop claiming; finish and report what is in flight; then ``run`` returns."""
-        self._stop.set()
-        self._wake.set()
 
     # ------------------------------------------------------------------ the loop
 
     def run(self, *, until_idle: float | None = None) -> WorkerStats:
-        """Run until stopped, or (tests, benchmarks) until idle for ``until_idle`` seconds."""
-        listener = threading.Thread(target=self._listen, name="job-listener", daemon=True)
-        listener.start()
+        """Run until stopped, or (tests, benchmarks) until idle for ``until_idle`` seconds.
+
+        Either way the worker is stopped when ``run`` returns (that ends its LISTEN
+        thread); a worker runs once.
+        """
+        listener = self.start_listener(query("job", "listen"), self.settings.executor_poll_seconds)
+        try:
+            self._loop(until_idle)
+        finally:
+            self.stop_event.set()  # ends the LISTEN thread
+            listener.join(timeout=5)
+            self.drop_connection()
+        return self.stats
+
+    def _loop(self, until_idle: float | None) -> None:
         inflight: dict[Future[Result], Job] = {}
         unreported: list[tuple[Job, Result]] = []
         heartbeat_every = self.lease.total_seconds() / 3
         next_heartbeat = next_reclaim = time.monotonic()
         idle_since = time.monotonic()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="job") as pool:
-            while not (self._stop.is_set() and not inflight and not unreported):
+            while not (self.stopping and not inflight and not unreported):
                 self.liveness.beat()
                 for future in [f for f in inflight if f.done()]:
                     unreported.append((inflight.pop(future), future.result()))
@@ -147,7 +161,7 @@ class Worker:
                     if inflight and now >= next_heartbeat:
                         self._heartbeat([job.id for job in inflight.values()])
                         next_heartbeat = now + heartbeat_every
-                    if not self._stop.is_set():
+                    if not self.stopping:
                         if now >= next_reclaim:
                             self._reclaim()
                             next_reclaim = now + self.settings.executor_poll_seconds
@@ -157,25 +171,39 @@ class Worker:
                             future = pool.submit(
                                 run_handler, job, self.handlers[job.type], self.backend
                             )
-                            future.add_done_callback(lambda _: self._wake.set())
+                            future.add_done_callback(lambda _: self.wake_event.set())
                             inflight[future] = job
-                except psycopg.OperationalError as exc:
-                    log.warning("database unavailable (%s); retrying", exc)
-                    self._drop_connection()
-                    self._stop.wait(1.0)
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    self._retry_later(exc)
                     continue
+                self.backoff.reset()
                 if inflight or claimed or unreported:
                     idle_since = time.monotonic()
                 elif until_idle is not None and time.monotonic() - idle_since >= until_idle:
                     break
                 if claimed and claimed == self.concurrency - (len(inflight) - claimed):
                     continue  # took all it could: there may be more right away
-                self._wake.wait(self._sleep_seconds(next_heartbeat, bool(inflight)))
-                self._wake.clear()
-        self._stop.set()
-        listener.join(timeout=5)
-        self._drop_connection()
-        return self.stats
+                self.wait(self._sleep_seconds(next_heartbeat, bool(inflight)))
+
+    def _retry_later(self, exc: Exception) -> None:
+        """The base's ``retry_later``, but a real pause while draining.
+
+        Once stopping, the base's backoff wait returns at once; the results in
+        hand still have to be reported, so sleep the delay instead of
+        reconnecting in a tight loop until the database is back.
+        """
+        if not self.stopping:
+            self.retry_later(exc, "database unavailable")
+            return
+        delay = self.backoff.next()
+        log.warning(
+            "%s: database unavailable while draining (%s); retrying in %.1fs", self.name, exc, delay
+        )
+        self.reconnects += 1
+        self.drop_connection()
+        time.sleep(delay)
 
     def _sleep_seconds(self, next_heartbeat: float, busy: bool) -> float:
         poll = self.settings.executor_poll_seconds
@@ -185,24 +213,9 @@ class Worker:
 
     # ------------------------------------------------------------------ database
 
-    def _connection(self) -> Connection:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(
-                self.settings.database_url.get_secret_value(),
-                autocommit=True,
-                row_factory=dict_row,
-                application_name=f"provisioning-executor:{self.owner}",
-            )
-        return self._conn
-
-    def _drop_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
-
     def _claim(self, limit: int) -> list[Job]:
         rows = (
-            self._connection()
+            self.connection()
             .execute(
                 query("job", "claim"),
                 {"owner": self.owner, "limit": limit, "lease": self.lease, "types": self.types},
@@ -218,7 +231,7 @@ class Worker:
 
     def _report(self, job: Job, result: Result) -> None:
         """The one place a run of a job becomes a database state change."""
-        conn = self._connection()
+        conn = self.connection()
         if result.kind == "complete":
             done = conn.execute(
                 query("job", "complete"),
@@ -239,7 +252,7 @@ class Worker:
                     "message": result.message,
                     "data": json.dumps(result.data),
                     "retryable": result.kind == "retry",
-                    "backoff_base": self.backoff,
+                    "backoff_base": self.job_backoff,
                     "backoff_max": timedelta(minutes=5),
                 },
             ).fetchone()
@@ -261,35 +274,20 @@ class Worker:
         observability.record_job(job.type, outcome, self._queued_at.pop(job.id, None))
 
     def _heartbeat(self, job_ids: list[uuid.UUID]) -> None:
-        self._connection().execute(
+        self.connection().execute(
             query("job", "heartbeat"),
             {"owner": self.owner, "job_ids": job_ids, "lease": self.lease},
         )
 
     def _reclaim(self) -> None:
         row = (
-            self._connection()
-            .execute(query("job", "reclaim_expired"), {"backoff_base": self.backoff})
+            self.connection()
+            .execute(query("job", "reclaim_expired"), {"backoff_base": self.job_backoff})
             .fetchone()
         )
         if row and row["reclaimed"]:
             log.warning("reclaimed %d job(s) whose lease expired", row["reclaimed"])
             self.stats.counts["reclaimed"] += int(row["reclaimed"])
-
-    def _listen(self) -> None:
-        """Set the wake event on every NOTIFY job_runnable; reconnect if the link drops."""
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(
-                    self.settings.database_url.get_secret_value(), autocommit=True
-                ) as conn:
-                    conn.execute(query("job", "listen"))
-                    while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self._wake.set()
-            except psycopg.OperationalError as exc:
-                log.warning("LISTEN connection lost (%s); polling until it is back", exc)
-                self._stop.wait(self.settings.executor_poll_seconds)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

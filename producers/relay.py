@@ -19,6 +19,10 @@ Each batch is one database transaction:
   stand by; run as many processes as you like for availability.
 - Woken by NOTIFY, with a poll every --poll-seconds in case one is missed; keeps
   going without waiting while batches are full.
+- Only what :func:`provisioning.failures.is_transient` calls the infrastructure
+  failing (the database unreachable, a serialization failure, ...) is retried:
+  the connection is dropped and the batch tried again after an exponential
+  backoff. Any other exception stops the relay.
 - SIGTERM/SIGINT: the batch in hand is finished and committed, then it exits 0.
 
 Examples:
@@ -41,14 +45,14 @@ from functools import partial
 from typing import Any
 
 import psycopg
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message
 from psycopg.rows import dict_row
 
-from consumers.loop import is_transient
-from producers.delivery import produce_waiting
 from producers.requests import CONTENT_TYPE as REQUEST_CONTENT_TYPE
-from provisioning import observability
+from provisioning import kafka, observability
 from provisioning.errors import ProvisioningError
+from provisioning.failures import is_transient
+from provisioning.service import Service
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 from schemas.codec import Codec, codec_from_settings
@@ -57,10 +61,8 @@ from schemas.requests import OUTCOME, REQUEST, build_request, to_avro
 log = logging.getLogger(__name__)
 
 OUTCOME_CONTENT_TYPE = "application/vnd.provisioning.outcome+avro"
-MAX_BACKOFF_SECONDS = 30.0
 
 Row = dict[str, Any]
-Connection = psycopg.Connection[Row]
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,14 @@ class BatchResult:
     failed: bool = False  # a row could not be encoded or delivered: back off
 
 
-class Relay:
-    """Publishes one outbox; ``run`` in a thread or process, ``stop`` from anywhere."""
+class Relay(Service[Row]):
+    """Publishes one outbox; ``run`` in a thread or process, ``stop`` from anywhere.
+
+    Its connection, LISTEN thread, stop and wake events and backoff are the
+    :class:`~provisioning.service.Service` base's; ``counts`` adds up what it did
+    (``batches``, ``published``, ``standby``, ``reconnects``, ``delivery_failures``,
+    ``encode_failures``).
+    """
 
     def __init__(
         self,
@@ -146,7 +154,12 @@ class Relay:
         backoff_seconds: float = 0.5,
         producer_overrides: Mapping[str, Any] | None = None,
     ) -> None:
-        self.settings = settings
+        super().__init__(
+            settings,
+            f"provisioning-relay:{outbox.name}",
+            row_factory=dict_row,
+            backoff_seconds=backoff_seconds,
+        )
         self.outbox = outbox
         self.topic = outbox.topic(settings)
         self.codec = codec if codec is not None else codec_from_settings(settings)
@@ -155,85 +168,61 @@ class Relay:
         self.delivery_timeout = delivery_timeout
         self.backoff_seconds = backoff_seconds
         self.counts: Counter[str] = Counter()
-        self.liveness = observability.Liveness()  # /healthz: the batch loop is turning
-        self.listening = threading.Event()  # set while LISTEN is active (tests wait on it)
-        self._producer_config = settings.kafka_config(
-            **{
-                "enable.idempotence": True,
-                "acks": "all",
-                "linger.ms": 5,
-                "message.timeout.ms": int(delivery_timeout * 1000),
-                **(producer_overrides or {}),
-            }
-        )
-        self._producer = Producer(self._producer_config)
+        self._producer_overrides: dict[str, Any] = {
+            "linger.ms": 5,
+            "message.timeout.ms": int(delivery_timeout * 1000),
+            **(producer_overrides or {}),
+        }
+        self._producer = kafka.producer(settings, **self._producer_overrides)
         self._producer_fatal = False
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._conn: Connection | None = None
-
-    def stop(self) -> None:
-        """Finish the batch in hand, commit, flush; then ``run`` returns."""
-        self._stop.set()
-        self._wake.set()
 
     # ------------------------------------------------------------------ the loop
 
     def run(self, *, until_idle: float | None = None) -> Counter[str]:
-        """Relay until stopped, or (tests) until nothing was published for ``until_idle`` s."""
-        done = threading.Event()
-        listener = threading.Thread(
-            target=self._listen, args=(done,), name=f"relay-listen-{self.outbox.name}", daemon=True
-        )
-        listener.start()
+        """Relay until stopped, or (tests) until nothing was published for ``until_idle`` s.
+
+        Either way the relay is stopped when ``run`` returns (that ends its LISTEN
+        thread); a relay runs once.
+        """
+        listener = self.start_listener(query(self.outbox.group, "listen"), self.poll_seconds)
         idle_since = time.monotonic()
-        delay = self.backoff_seconds
         try:
-            while not self._stop.is_set():
+            while not self.stopping:
                 self.liveness.beat()
-                self._wake.clear()  # a NOTIFY from now on means "look again"
+                self.wake_event.clear()  # a NOTIFY from now on means "look again"
                 try:
                     result = self.relay_batch()
                 except Exception as exc:
                     if not is_transient(exc):
                         raise
-                    log.warning(
-                        "%s: database unavailable (%s); retrying in %.1fs",
-                        self.outbox.name,
-                        exc,
-                        delay,
-                    )
                     self.counts["reconnects"] += 1
-                    self._drop_connection()
-                    self._stop.wait(delay)
-                    delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+                    self.retry_later(exc, "database unavailable")
                     continue
                 if result.published:
                     idle_since = time.monotonic()
                 if result.failed:  # back off; a NOTIFY does not cut a backoff short
-                    wait, wake = delay, self._stop
-                    delay = min(delay * 2, MAX_BACKOFF_SECONDS)
-                elif result.fetched == self.batch_size:
-                    continue  # a full batch: there may be more right away
+                    wait, wakeable = self.backoff.next(), False
                 else:
-                    wait, wake = self.poll_seconds, self._wake
-                    delay = self.backoff_seconds
+                    self.backoff.reset()
+                    if result.fetched == self.batch_size:
+                        continue  # a full batch: there may be more right away
+                    wait, wakeable = self.poll_seconds, True
                 if until_idle is not None:
                     left = until_idle - (time.monotonic() - idle_since)
                     if left <= 0:
                         break
                     wait = min(wait, left)
-                wake.wait(wait)
+                self.wait(wait, wakeable=wakeable)
         finally:
-            done.set()
+            self.stop_event.set()  # ends the LISTEN thread
             self._producer.flush(self.delivery_timeout)
             listener.join(timeout=5)
-            self._drop_connection()
+            self.drop_connection()
         return self.counts
 
     def relay_batch(self) -> BatchResult:
         """One batch in one transaction: lock, fetch, produce, wait, mark the delivered prefix."""
-        conn = self._connection()
+        conn = self.connection()
         group = self.outbox.group
         result = BatchResult(standby=True)
         with conn.transaction() as tx:
@@ -309,13 +298,11 @@ class Relay:
         return sent
 
     def _produce(self, row: Row, value: bytes, on_delivery: Callable[..., None]) -> bool:
-        headers: list[tuple[str, str | bytes | None]] = [
-            ("content-type", self.outbox.content_type.encode())
-        ]
+        headers: kafka.Headers = [("content-type", self.outbox.content_type.encode())]
         if row["traceparent"]:
             headers.append(("traceparent", str(row["traceparent"]).encode()))
         try:
-            produce_waiting(
+            kafka.produce(
                 self._producer,
                 self.topic,
                 key=str(row["message_key"]).encode(),
@@ -333,50 +320,8 @@ class Relay:
 
     def _renew_producer(self) -> None:
         log.error("%s: the Kafka producer hit a fatal error; starting a new one", self.outbox.name)
-        self._producer = Producer(self._producer_config)
+        self._producer = kafka.producer(self.settings, **self._producer_overrides)
         self._producer_fatal = False
-
-    # ------------------------------------------------------------------ database
-
-    def _connection(self) -> Connection:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(
-                self.settings.database_url.get_secret_value(),
-                autocommit=True,
-                row_factory=dict_row,
-                application_name=f"provisioning-relay:{self.outbox.name}",
-            )
-        return self._conn
-
-    def _drop_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
-
-    def _listen(self, done: threading.Event) -> None:
-        """Set the wake event on every NOTIFY of the outbox; reconnect if the link drops."""
-        while not done.is_set():
-            try:
-                with psycopg.connect(
-                    self.settings.database_url.get_secret_value(),
-                    autocommit=True,
-                    application_name=f"provisioning-relay-listen:{self.outbox.name}",
-                ) as conn:
-                    conn.execute(query(self.outbox.group, "listen"))
-                    self.listening.set()
-                    self._wake.set()  # whatever was notified while not listening
-                    while not done.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self._wake.set()
-            except psycopg.Error as exc:
-                log.warning(
-                    "%s: LISTEN connection lost (%s); polling until it is back",
-                    self.outbox.name,
-                    exc,
-                )
-            finally:
-                self.listening.clear()
-            done.wait(self.poll_seconds)
 
 
 _NO_REPORT: Any = object()

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaException
 
-from producers.delivery import produce_waiting
+from provisioning import kafka
 from provisioning.errors import DeliveryError, InvalidRequest
 from provisioning.settings import Settings
 from schemas.codec import Codec, codec_from_settings
@@ -56,8 +56,7 @@ class RequestProducer:
     ) -> None:
         self._settings = settings
         self._codec = codec if codec is not None else codec_from_settings(settings)
-        config = {"enable.idempotence": True, "acks": "all", "linger.ms": 5}
-        self._producer = Producer(settings.kafka_config(**{**config, **librdkafka_overrides}))
+        self._producer = kafka.producer(settings, **{"linger.ms": 5, **librdkafka_overrides})
         self._failures: list[str] = []
 
     def encode(
@@ -84,7 +83,7 @@ class RequestProducer:
         """Queue an encoded request for delivery; returns its request_id."""
         self._raise_failures()
         try:
-            produce_waiting(
+            kafka.produce(
                 self._producer,
                 message.topic,
                 key=message.key.encode(),

@@ -25,11 +25,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from executors.backends.sandbox import SandboxBackend
 from producers.orders import Contact, domain_item, place_order
 from producers.requests import RequestProducer
+from provisioning import kafka
 from provisioning.migrations import upgrade
 from provisioning.run import supervisor
 from provisioning.settings import Settings, load_settings
@@ -42,7 +43,7 @@ REGISTRY, CA = "alpha-registry", "alpha-ssl"
 
 def _dlq_end(settings: Settings) -> int:
     """How many messages the actions DLQ holds (sum of its partitions' high watermarks)."""
-    consumer = Consumer(settings.kafka_config(**{"group.id": f"demo-{uuid.uuid4().hex[:6]}"}))
+    consumer = kafka.reader(settings)
     try:
         topic = settings.dlq_topic(settings.topic_actions)
         metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
@@ -143,7 +144,7 @@ def _place_work(settings: Settings, orders: int, run: str) -> tuple[list[uuid.UU
                 }
             )
         )
-    corrupt = Producer(settings.kafka_config())
+    corrupt = kafka.producer(settings)
     corrupt.produce(settings.topic_actions, key=b"demo:corrupt", value=b"\x00 not an Avro message")
     corrupt.flush(30)
     return order_ids, action_ids

@@ -40,6 +40,10 @@ class InvalidRequest(ProvisioningError):
     """A request is malformed or fails validation; the message says which field and why."""
 
 
+class QuarantinedMessage(ProvisioningError):
+    """A message was in flight every time a consumer process died, too often to try again."""
+
+
 class DeliveryError(ProvisioningError):
     """Kafka did not accept a message (after librdkafka's own retries)."""
 
@@ -52,6 +56,7 @@ __all__ = [
     "MissingToolError",
     "PortInUseError",
     "ProvisioningError",
+    "QuarantinedMessage",
     "StackError",
     "UnknownSchemaError",
 ]

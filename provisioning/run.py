@@ -6,6 +6,13 @@ child that dies (with a growing delay, reset once it has run for a minute), and
 on Ctrl-C/SIGTERM asks every child to drain and stop, waiting up to
 --stop-timeout seconds before killing the stragglers.
 
+Each consumer child (ingest, order-service) is a static member of its group:
+its group.instance.id is <prefix>-<component>-<copy>, the prefix being
+PROVISIONING_KAFKA_GROUP_INSTANCE_ID or else this host's name. A child that
+dies and is restarted takes its partitions back at once instead of leaving them
+idle for the session timeout. Two `provisioning run` of the same groups on one
+host need different prefixes.
+
 Examples:
   provisioning run
   provisioning run --ingest 2 --executor 3
@@ -17,6 +24,7 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +38,8 @@ from provisioning.settings import load_settings
 log = logging.getLogger(__name__)
 
 COMPONENTS = ("ingest", "executor", "relay", "order-service")
+CONSUMERS = frozenset({"ingest", "order-service"})  # members of a consumer group
+INSTANCE_ID = "PROVISIONING_KAFKA_GROUP_INSTANCE_ID"
 RESTART_DELAY_MAX = 30.0
 HEALTHY_AFTER = 60.0
 
@@ -125,11 +135,14 @@ def supervisor(
     base = dict(os.environ if env is None else env)
     plan = [(c, n) for c in COMPONENTS for n in range(1, counts.get(c, 1) + 1)]
     first_port = int(base.get("PROVISIONING_METRICS_PORT") or 0)
+    prefix = base.get(INSTANCE_ID) or socket.gethostname()
     children = []
     for index, (component, copy) in enumerate(plan):
         child_env = dict(base)
         if first_port:  # consecutive ports, one per child, in the order of COMPONENTS
             child_env["PROVISIONING_METRICS_PORT"] = str(first_port + index)
+        if component in CONSUMERS:  # a stable identity across restarts: static membership
+            child_env[INSTANCE_ID] = f"{prefix}-{component}-{copy}"
         children.append(Child(component, copy, [component], child_env))
     return Supervisor(children, stop_timeout)
 
@@ -141,7 +154,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             type=int,
             default=1,
             metavar="N",
-            help=f"copies of {component} (default 1)",
+            help=f"copies of {component} (default 1; 0 for none)",
         )
     parser.add_argument(
         "--stop-timeout", type=float, default=30.0, help="seconds to wait for a clean stop"
@@ -161,4 +174,4 @@ def run(args: argparse.Namespace) -> int:
     return sup.run()
 
 
-__all__ = ["COMPONENTS", "Supervisor", "add_arguments", "run", "supervisor"]
+__all__ = ["COMPONENTS", "CONSUMERS", "Supervisor", "add_arguments", "run", "supervisor"]

@@ -61,11 +61,33 @@ class Settings(BaseSettings):
         "partitions before the group moves them (the broker allows 6000..1800000).",
     )
 
+    kafka_group_instance_id: str | None = Field(
+        None,
+        description="group.instance.id of this consumer process (static membership): a "
+        "restarted member with the same id takes its partitions back at once. Must be unique "
+        "per process in a group; `provisioning run` sets one per child.",
+    )
+
     # --- topics and groups -----------------------------------------------------
     topic_orders: str = Field("provisioning.orders", description="Requests from the order service.")
     topic_actions: str = Field("provisioning.actions", description="Requests from any component.")
     topic_outcomes: str = Field("provisioning.outcomes", description="Outcome events.")
     dlq_suffix: str = Field(".dlq", description="Appended to a topic's name to name its DLQ.")
+    dlq_max_message_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=65536,
+        le=100 * 1024 * 1024,
+        description="Largest DLQ record (max.message.bytes of the DLQ topics created, "
+        "message.max.bytes of the DLQ writer); a larger dead letter is kept in the "
+        "dead_letter table and its DLQ copy points to it.",
+    )
+    consumer_max_crashes: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="A message in flight when a consumer process died this many times is "
+        "dead-lettered without being handled again.",
+    )
     group_ingest: str = Field("provisioning-ingest", description="Consumer group of ingest.")
     group_order_service: str = Field(
         "provisioning-order-service", description="Consumer group of the order-service consumer."

@@ -36,6 +36,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-export u
 )
 from psycopg.rows import dict_row
 
+from provisioning import kafka
 from provisioning.errors import ProvisioningError
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
@@ -54,7 +55,7 @@ def collect(settings: Settings, *, timeout: float = 10.0) -> Status:
         ("ingest", settings.group_ingest, [settings.topic_orders, settings.topic_actions]),
         ("order-service", settings.group_order_service, [settings.topic_outcomes]),
     ]
-    admin = AdminClient(settings.kafka_config())
+    admin = kafka.admin(settings)
     try:
         lag = [group_lag(admin, name, group, topics, timeout) for name, group, topics in groups]
     except (KafkaException, TimeoutError) as exc:

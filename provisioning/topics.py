@@ -2,7 +2,9 @@
 
 Ingest and the order-service consumer scale by partitions, so the topics are
 created explicitly (a broker's auto-creation would give them its default, often
-one partition): the orders, actions and outcomes topics, and their DLQs.
+one partition): the orders, actions and outcomes topics, and their DLQs. A DLQ
+topic takes records up to ``PROVISIONING_DLQ_MAX_MESSAGE_BYTES`` (``max.message.bytes``):
+a dead letter is its original message plus headers saying why, so it is larger.
 Idempotent: existing topics are left as they are.
 """
 
@@ -13,6 +15,7 @@ import time
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from provisioning import kafka
 from provisioning.errors import ProvisioningError
 from provisioning.settings import Settings
 
@@ -26,14 +29,21 @@ def ensure_topics(
     settings: Settings, partitions: int = 4, replication_factor: int = 1
 ) -> list[str]:
     """Create the pipeline's topics that do not exist yet; returns the ones created."""
-    admin = AdminClient(settings.kafka_config())
+    admin = kafka.admin(settings)
     existing = set(admin.list_topics(timeout=15).topics)
     wanted = [t for t in pipeline_topics(settings) if t not in existing]
     if not wanted:
         return []
+    dlqs = {settings.dlq_topic(t) for t in pipeline_topics(settings)[:3]}
+    dlq_config = {"max.message.bytes": str(settings.dlq_max_message_bytes)}
     futures = admin.create_topics(
         [
-            NewTopic(t, num_partitions=partitions, replication_factor=replication_factor)
+            NewTopic(
+                t,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                config=dlq_config if t in dlqs else {},
+            )
             for t in wanted
         ],
         operation_timeout=30,

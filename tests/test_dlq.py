@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -16,9 +17,10 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-export u
 from consumers.dlq import DeadLetter, read_topic, topic_exists
 from consumers.ingest import ingest_loop
 from consumers.loop import LoopStats
-from producers.delivery import Headers
+from consumers.offsets import reset_offsets
 from producers.requests import EncodedRequest, RequestProducer
 from provisioning import cli
+from provisioning.kafka import Headers
 from provisioning.settings import Settings
 from schemas.codec import SingleObjectCodec
 from schemas.requests import REQUEST, build_request, to_avro
@@ -106,9 +108,10 @@ def env(
     return Env(settings, provisioning_db, capsys)
 
 
-def create_topic(admin: AdminClient, name: str) -> None:
+def create_topic(admin: AdminClient, name: str, **config: str) -> None:
     futures = admin.create_topics(
-        [NewTopic(name, num_partitions=1, replication_factor=1)], operation_timeout=30
+        [NewTopic(name, num_partitions=1, replication_factor=1, config=config)],
+        operation_timeout=30,
     )
     futures[name].result(timeout=30)
 
@@ -283,3 +286,58 @@ def test_bad_arguments_are_refused_before_anything_is_read(env: Env) -> None:
     code, _, err = env.cli("redrive", env.dlq + ".missing", "--all")
     assert code == 2
     assert "does not exist" in err
+
+
+def test_a_dead_letter_too_large_for_its_dlq_is_kept_in_the_database_and_redriven_whole(
+    env: Env, kafka_admin: AdminClient
+) -> None:
+    # A DLQ topic created elsewhere with a small limit: the broker refuses the copy.
+    create_topic(kafka_admin, env.dlq, **{"max.message.bytes": "100000"})
+    value = b"\x00" + bytes(range(256)) * 800  # 204,801 bytes that do not decode
+    headers: Headers = [("origin", b"big"), ("binary", bytes(range(256))), ("empty", None)]
+    raw = env.raw()
+    raw.produce(env.actions, key=b"big-key", value=value, headers=headers)
+    assert raw.flush(30) == 0
+
+    stats = env.ingest()
+
+    assert stats.counts["dead_lettered"] == 1
+    (copy,) = env.messages(env.dlq)
+    assert copy.value is None
+    assert copy.stored_id is not None
+    assert copy.error_class == "DecodeError"
+    assert copy.origin == f"{env.actions}[0]@0"
+    assert env.scalar("SELECT length(stored_value) FROM dead_letter WHERE stored") == len(value)
+
+    code, out, _ = env.cli("show", env.dlq, "0", "0")
+    assert code == 0, out
+    assert f"original in dead_letter {copy.stored_id}" in out
+
+    code, out, _ = env.cli("redrive", env.dlq, "--offset", "0:0")
+    assert code == 0, out
+    assert out.splitlines()[0] == f"redriven  {env.dlq}[0]@0  -> {env.actions}[0]@1"
+    _original, again = env.messages(env.actions)
+    assert (again.key, again.value) == (b"big-key", value)
+    assert again.headers == (
+        ("origin", b"big"),
+        ("binary", bytes(range(256))),
+        ("empty", None),
+        ("x-redriven-from", f"{env.dlq}[0]@0".encode()),
+    )
+
+
+def test_a_message_read_again_after_a_restart_is_not_dead_lettered_twice(env: Env) -> None:
+    raw = env.raw()
+    raw.produce(env.actions, key=b"corrupt", value=CORRUPT)
+    assert raw.flush(30) == 0
+    first = env.ingest()
+    assert first.counts["dead_lettered"] == 1
+    # As if the member died after the DLQ write and before its offsets were committed:
+    # the group reads the message again.
+    reset_offsets(env.settings, env.settings.group_ingest, datetime(2000, 1, 1, tzinfo=UTC))
+
+    again = env.ingest()
+
+    assert again.counts["dead_letter_repeats"] == 1
+    assert again.counts["dead_lettered"] == 0
+    assert len(env.messages(env.dlq)) == 1

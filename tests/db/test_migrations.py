@@ -98,7 +98,7 @@ def test_a_changed_released_migration_is_refused(
     upgrade(database_url)
     copy = tmp_path / "db"
     _copy_tree(db_dir(), copy)
-    table = sorted((copy / "tables").glob("*.sql"))[-1]
+    table = sorted((copy / "tables").glob("*.sql"))[0]  # released in 0001
     table.write_text(table.read_text() + "\nCREATE TABLE sneaked_in (id INT);\n")
     monkeypatch.setenv("PROVISIONING_DB_DIR", str(copy))
 
