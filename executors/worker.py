@@ -45,7 +45,7 @@ from executors.backends import backend_from_settings
 from executors.backends.base import Backend, BackendError
 from executors.handlers import HANDLERS, Handler, InvalidJob, Job
 from provisioning import observability
-from provisioning.failures import is_transient
+from provisioning.failures import describe, is_transient
 from provisioning.service import Service
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
@@ -230,7 +230,29 @@ class Worker(Service[dict[str, Any]]):
         ]
 
     def _report(self, job: Job, result: Result) -> None:
-        """The one place a run of a job becomes a database state change."""
+        """The one place a run of a job becomes a database state change.
+
+        A result the database refuses for a reason of its own (not the
+        infrastructure's: say a string it cannot store) must not stop the
+        executor, or the job would come back after its lease and stop the next
+        one: it is recorded as the job's final failure instead.
+        """
+        try:
+            self._record(job, result)
+        except Exception as exc:
+            if is_transient(exc) or self.connection().broken:
+                raise
+            log.error("job %s (%s): its result was refused: %s", job.id, job.type, describe(exc))
+            self._record(
+                job,
+                Result(
+                    "fail",
+                    {"error": "UnrecordableResult"},
+                    f"the result could not be recorded: {describe(exc)}",
+                ),
+            )
+
+    def _record(self, job: Job, result: Result) -> None:
         conn = self.connection()
         if result.kind == "complete":
             done = conn.execute(

@@ -317,3 +317,25 @@ def test_sigterm_lets_jobs_in_flight_finish(
     assert not runner.is_alive()
     status, _ = status_of(db, "provision_domain", row["id"])
     assert status == "completed"
+
+
+def test_a_result_the_database_refuses_fails_the_job_and_the_executor_goes_on(
+    db: Conn, provisioning_db: str, sandbox: SandboxBackend
+) -> None:
+    """A backend's answer PostgreSQL cannot store (a NUL in JSON) is the job's problem."""
+
+    def answers_with_nul(job: Job, backend: Backend) -> dict[str, Any]:
+        return {"registry_message": "ok\x00 but not storable"}
+
+    broken = insert_provision(db, "provision_host", name="ns1.refused.info")
+    handlers = {**HANDLERS, "provision_host": answers_with_nul}
+    stats = run_until_idle(provisioning_db, sandbox, handlers=handlers)
+    status, message = status_of(db, "provision_host", broken["id"])
+    assert status == "failed"
+    assert message is not None
+    assert "could not be recorded" in message
+    assert stats.counts["failed"] == 1
+    # and it keeps running the others
+    fine = insert_provision(db, "provision_host", name="ns2.fine.info")
+    run_until_idle(provisioning_db, sandbox)
+    assert status_of(db, "provision_host", fine["id"]) == ("completed", None)

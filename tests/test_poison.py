@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from producers.requests import RequestProducer
 from provisioning.settings import Settings
@@ -196,6 +197,19 @@ def test_a_message_that_kills_the_process_is_quarantined_after_k_crashes(
     assert world.scalar("SELECT count(*) FROM consumer_inflight") == 0
 
 
+def assignments(services: Services, group: str) -> dict[str, int]:
+    """``{group.instance.id: number of partitions}`` of the group's members now."""
+    admin = AdminClient({"bootstrap.servers": services.kafka_bootstrap})
+    try:
+        description = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    except KafkaException:
+        return {}
+    return {
+        str(member.group_instance_id): len(member.assignment.topic_partitions)
+        for member in description.members
+    }
+
+
 def test_a_killed_member_restarted_by_run_takes_its_partitions_back_at_once(
     world: World, services: Services, processes: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -204,6 +218,7 @@ def test_a_killed_member_restarted_by_run_takes_its_partitions_back_at_once(
     The session timeout stays at its 45 s default: without static membership the
     killed member's partitions would sit idle until it expired.
     """
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
     supervisor = world.start(
         "-m",
         "provisioning.cli",
@@ -216,28 +231,36 @@ def test_a_killed_member_restarted_by_run_takes_its_partitions_back_at_once(
         "0",
         "--order-service",
         "0",
-        PROVISIONING_KAFKA_GROUP_INSTANCE_ID=f"test-{uuid.uuid4().hex[:8]}",
+        PROVISIONING_KAFKA_GROUP_INSTANCE_ID=prefix,
     )
     processes.append(supervisor)
-    with RequestProducer(world.settings) as producer:
-        for i in range(40):  # every partition gets some
-            producer.send(domain_create(f"warm-{i}.com"))
-    world.wait_for("SELECT count(*) FROM provision_domain", 40, timeout=90)
+    members = [f"{prefix}-ingest-1", f"{prefix}-ingest-2"]
+    deadline = time.monotonic() + 60
+    group = world.settings.group_ingest
+    while sorted(m for m, n in assignments(services, group).items() if n) != members:
+        assert time.monotonic() < deadline, world.text()
+        time.sleep(0.2)
+    owned = assignments(services, group)[members[0]]
 
     pids = [int(pid) for pid in re.findall(r"started ingest-1 \(pid (\d+)\)", world.text())]
     assert len(pids) == 1, world.text()
     os.kill(pids[0], signal.SIGKILL)
     killed_at = time.monotonic()
     with RequestProducer(world.settings) as producer:
-        for i in range(40):
+        for i in range(40):  # keys spread over every partition, the killed member's too
             producer.send(domain_create(f"after-kill-{i}.com"))
-    world.wait_for("SELECT count(*) FROM provision_domain", 80, timeout=60)
+    world.wait_for("SELECT count(*) FROM provision_domain", 40, timeout=60)
     took = time.monotonic() - killed_at
-    print(f"partitions of the killed member consumed again after {took:.1f} s")
-    assert "restarting in" in world.text()
+    print(f"the killed member's {owned} partition(s) were consumed again after {took:.1f} s")
+    # it is the restarted member that holds them: no rebalance moved them
+    assert assignments(services, group)[members[0]] == owned
+    assert len(re.findall(r"started ingest-1 ", world.text())) == 2, world.text()
     # well inside the 45 s session timeout a dynamic member would have waited
     assert took < 30, world.text()
 
+    while world.text().count("ingesting ") < 3:  # the restarted one handles SIGTERM now
+        assert time.monotonic() < deadline + 60, world.text()
+        time.sleep(0.2)
     supervisor.send_signal(signal.SIGTERM)
     assert supervisor.wait(60) == 0, world.text()
 
