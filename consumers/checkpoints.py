@@ -1,9 +1,10 @@
 """What a consumer loop records of its progress: committed offsets, or nothing at all.
 
-- :class:`CommitOffsets` (a consumer group's members) commits each unit's offsets
-  after the unit's database transaction — asynchronously: a synchronous commit
-  that meets a rebalance waits for the rebalance, which waits for this member
-  to poll, until ``max.poll.interval.ms`` ends both; a commit that fails
+- :class:`CommitOffsets` (a consumer group's members) stores each unit's offsets
+  after the unit's database transaction; librdkafka commits what was stored
+  every second, when partitions are revoked and on close, and never in the
+  middle of a rebalance (an application commit there can leave the member's
+  partitions unfetched: ``provisioning/kafka.py``). A commit that fails
   (reported to :meth:`CommitOffsets.committed`) only means the new owner of the
   partition replays what this member recorded, which the handlers absorb —
   and before handling a unit records
@@ -227,18 +228,17 @@ class CommitOffsets:
         self._rows.update(rows)
 
     def commit(self, consumer: Consumer | None, messages: Sequence[Message]) -> bool:
-        """Send the commit of the offsets after ``messages``; False when it could not be sent.
+        """Store the offsets after ``messages`` for librdkafka to commit; False if refused.
 
-        Asynchronous (see the module doc): the broker's answer comes to :meth:`committed`.
+        The broker's answer to the commit comes to :meth:`committed` (see the module doc).
         """
         assert consumer is not None
         offsets = offsets_after(messages)
         try:
-            consumer.commit(
-                offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
-                asynchronous=True,
+            consumer.store_offsets(
+                offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()]
             )
-        except KafkaException as exc:
+        except KafkaException as exc:  # the partition is no longer ours
             self.committed(exc.args[0] if exc.args else None, [])
             return False
         return True
@@ -250,6 +250,8 @@ class CommitOffsets:
         owner replays these messages, which the handlers' idempotency absorbs.
         """
         failed = [tp for tp in partitions if tp.error is not None]
+        if error is not None and error.code() == KafkaError._NO_OFFSET:
+            return False  # a commit round with nothing new to commit
         if error is None and not failed:
             return False
         reason = error or failed[0].error

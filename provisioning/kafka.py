@@ -4,10 +4,11 @@ Every component gets its clients here, so each kind is configured once:
 
 - :func:`producer` — idempotent, ``acks=all``: requests, the relay, the DLQ writer,
   redrives. Overrides (``linger.ms``, ``message.timeout.ms``, ...) are passed in.
-- :func:`group_consumer` — a member of a consumer group: manual commits,
-  cooperative-sticky assignment, ``read_committed``, the configured session
-  timeout and, when given, a static ``group.instance.id`` so that a restarted
-  member takes its partitions back at once instead of after the session timeout.
+- :func:`group_consumer` — a member of a consumer group: offsets stored by the
+  application once handled and committed by librdkafka, cooperative-sticky
+  assignment, ``read_committed``, the configured session timeout and, when
+  given, a static ``group.instance.id`` so that a restarted member takes its
+  partitions back at once instead of after the session timeout.
 - :func:`reader` — a consumer that joins no group and commits nothing, for
   reading ranges of offsets (replay, the DLQ tools) through :class:`RangeReader`.
 - :func:`admin` — the admin client.
@@ -56,7 +57,14 @@ def group_consumer(
     """A consumer-group member that commits only what it is told to commit."""
     config: dict[str, Any] = {
         "group.id": group_id,
-        "enable.auto.commit": False,
+        # Offsets are stored by the application once handled (store_offsets) and
+        # committed by librdkafka every second, on revoke and on close. librdkafka
+        # holds its own commits back while a rebalance is in progress; commits the
+        # application sends then (commit()) fail with ILLEGAL_GENERATION and can
+        # leave the member's partitions unfetched until the next rebalance.
+        "enable.auto.commit": True,
+        "enable.auto.offset.store": False,
+        "auto.commit.interval.ms": 1000,
         "auto.offset.reset": "earliest",
         "partition.assignment.strategy": "cooperative-sticky",
         "isolation.level": "read_committed",
