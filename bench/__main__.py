@@ -1,7 +1,7 @@
 """``make bench``: start a throwaway stack, run every benchmark, print and save the ratios.
 
-Usage: python -m bench [NAME ...]  (names: db_insert, ingest, executor, pipeline, relay;
-                                   default all)
+Usage: python -m bench [NAME ...]  (names: db_insert, flat, ingest, executor, pipeline,
+                                   relay; default all)
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import db_insert, executor, ingest, pipeline, relay
+from bench import db_insert, executor, flat, ingest, pipeline, relay
 from bench.harness import Comparison, Services
 from provisioning.localstack import temporary_stack
 
 BENCHMARKS: dict[str, Callable[[Services], Comparison]] = {
     "db_insert": db_insert.run,
+    "flat": flat.run,
     "ingest": ingest.run,
     "executor": executor.run,
     "pipeline": pipeline.run,

@@ -45,6 +45,7 @@ class Comparison:
     baseline_label: str
     candidate: list[float] = field(default_factory=list)
     baseline: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # further figures, one line each
 
     @property
     def candidate_median(self) -> float:
@@ -72,6 +73,7 @@ class Comparison:
                 f"   (rounds {spread(self.candidate)})",
                 f"  ratio candidate/baseline: {self.ratio:.3f}"
                 f"  (the candidate runs at {self.ratio:.1%} of the baseline's rate)",
+                *(f"  {note}" for note in self.notes),
             ]
         )
 
