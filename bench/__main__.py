@@ -1,7 +1,7 @@
 """``make bench``: start a throwaway stack, run every benchmark, print and save the ratios.
 
 Usage: python -m bench [NAME ...]  (names: db_insert, flat, ingest, executor, pipeline,
-                                   relay; default all)
+                                   latency, relay; default all)
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import db_insert, executor, flat, ingest, pipeline, relay
+from bench import db_insert, executor, flat, ingest, latency, pipeline, relay
 from bench.harness import Comparison, Services
 from provisioning.localstack import temporary_stack
 
@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, Callable[[Services], Comparison]] = {
     "ingest": ingest.run,
     "executor": executor.run,
     "pipeline": pipeline.run,
+    "latency": latency.run,
     "relay": relay.run,
 }
 

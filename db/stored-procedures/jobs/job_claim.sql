@@ -2,7 +2,7 @@
 -- start_date <= now(), of one of p_types (all types when NULL), with no
 -- unfinished child job; oldest start_date first; FOR UPDATE SKIP LOCKED so
 -- concurrent executors never get the same job. Each claimed job becomes
--- processing with attempts + 1 and a lease until now() + p_lease; its
+-- processing with attempts + 1, claimed_date now() and a lease until now() + p_lease; its
 -- provision becomes processing (attempt_count = attempts).
 CREATE OR REPLACE FUNCTION job_claim(
     p_owner TEXT,
@@ -52,7 +52,8 @@ BEGIN
            SET status_id = v_processing,
                attempts = j.attempts + 1,
                lease_owner = p_owner,
-               lease_expires_at = now() + p_lease
+               lease_expires_at = now() + p_lease,
+               claimed_date = now()
           FROM candidate c
          WHERE j.id = c.id
         RETURNING j.*
