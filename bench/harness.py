@@ -46,6 +46,7 @@ class Comparison:
     candidate: list[float] = field(default_factory=list)
     baseline: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # further figures, one line each
+    lower_is_better: bool = False  # a time (latency), not a rate
 
     @property
     def candidate_median(self) -> float:
@@ -72,7 +73,11 @@ class Comparison:
                 f"  {self.candidate_label:<46} {self.candidate_median:>12,.0f} {self.unit}"
                 f"   (rounds {spread(self.candidate)})",
                 f"  ratio candidate/baseline: {self.ratio:.3f}"
-                f"  (the candidate runs at {self.ratio:.1%} of the baseline's rate)",
+                + (
+                    f"  (the candidate takes {self.ratio:.2f} times the baseline's time)"
+                    if self.lower_is_better
+                    else f"  (the candidate runs at {self.ratio:.1%} of the baseline's rate)"
+                ),
                 *(f"  {note}" for note in self.notes),
             ]
         )

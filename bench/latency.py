@@ -228,6 +228,7 @@ def run(services: Services) -> Comparison:
         unit="ms",
         candidate_label=f"p50, {PACE:.0f} orders/s for {SECONDS} s, 4 processes",
         baseline_label="p50 of one bare Kafka hop at the same pace",
+        lower_is_better=True,
     )
     try:
         with psycopg.connect(url, autocommit=True) as conn:

@@ -29,7 +29,10 @@ SELECT o.id AS order_id,
   JOIN orders.order_item i        ON i.order_id = o.id
   JOIN orders.order_item_plan p   ON p.order_item_id = i.id
   LEFT JOIN orders.request_outbox ro ON ro.request_id = p.request_id
-  LEFT JOIN class.provision pr    ON pr.request_id = p.request_id
+  LEFT JOIN (SELECT request_id, job_id, created_date FROM provision_domain
+             UNION ALL
+             SELECT request_id, job_id, created_date FROM provision_contact) pr
+         ON pr.request_id = p.request_id
   LEFT JOIN job j                 ON j.id = pr.job_id
   LEFT JOIN outbox ob             ON ob.request_id = p.request_id
   LEFT JOIN orders.processed_event pe ON pe.event_id = ob.event_id
