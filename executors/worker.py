@@ -150,13 +150,7 @@ class Worker(Service[dict[str, Any]]):
                     unreported.append((inflight.pop(future), future.result()))
                 claimed = 0
                 try:
-                    while unreported:
-                        job, result = unreported[0]
-                        with observability.log_context(
-                            **observability.job_log_fields(job.id, job.data)
-                        ):
-                            self._report(job, result)
-                        unreported.pop(0)
+                    self._report_all(unreported)
                     now = time.monotonic()
                     if inflight and now >= next_heartbeat:
                         self._heartbeat([job.id for job in inflight.values()])
@@ -228,6 +222,55 @@ class Worker(Service[dict[str, Any]]):
             Job(row["id"], row["type_name"], row["data"], row["attempts"], row["max_attempts"])
             for row in rows
         ]
+
+    def _report_all(self, unreported: list[tuple[Job, Result]]) -> None:
+        """Report every result in hand, removing each from ``unreported`` once it is recorded.
+
+        Completions go in one statement when there are several (River's batch
+        completion); failures, retries and a batch the database refuses go one
+        by one. A transient failure leaves the rest in ``unreported`` for the retry.
+        """
+        completes = [pair for pair in unreported if pair[1].kind == "complete"]
+        if len(completes) > 1 and self._complete_many(completes):
+            done = {id(pair) for pair in completes}
+            unreported[:] = [pair for pair in unreported if id(pair) not in done]
+        while unreported:
+            job, result = unreported[0]
+            with observability.log_context(**observability.job_log_fields(job.id, job.data)):
+                self._report(job, result)
+            unreported.pop(0)
+
+    def _complete_many(self, completes: list[tuple[Job, Result]]) -> bool:
+        """Complete ``completes`` in one statement; False when the database refused one."""
+        try:
+            rows = (
+                self.connection()
+                .execute(
+                    query("job", "complete_many"),
+                    {
+                        "owner": self.owner,
+                        "job_ids": [job.id for job, _ in completes],
+                        "results": [json.dumps(result.data or {}) for _, result in completes],
+                    },
+                )
+                .fetchall()
+            )
+        except Exception as exc:
+            if is_transient(exc) or self.connection().broken:
+                raise
+            return False
+        for (job, _), row in zip(completes, rows, strict=True):
+            outcome = "completed" if row["completed"] else "lost"
+            if outcome == "lost":
+                log.warning(
+                    "job %s (%s): lease lost before reporting; another run owns it",
+                    job.id,
+                    job.type,
+                )
+            self.stats.counts[outcome] += 1
+            observability.record_job(job.type, outcome, self._queued_at.pop(job.id, None))
+        self.stats.counts["batched_completions"] += len(completes)
+        return True
 
     def _report(self, job: Job, result: Result) -> None:
         """The one place a run of a job becomes a database state change.

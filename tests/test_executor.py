@@ -22,7 +22,7 @@ import pytest
 from executors.backends.base import Backend
 from executors.backends.sandbox import SandboxBackend
 from executors.handlers import HANDLERS, Job
-from executors.worker import Worker, WorkerStats
+from executors.worker import Result, Worker, WorkerStats
 from provisioning.settings import Settings
 from tests.db.helpers import (
     ALPHA_REGISTRY,
@@ -339,3 +339,38 @@ def test_a_result_the_database_refuses_fails_the_job_and_the_executor_goes_on(
     fine = insert_provision(db, "provision_host", name="ns2.fine.info")
     run_until_idle(provisioning_db, sandbox)
     assert status_of(db, "provision_host", fine["id"]) == ("completed", None)
+
+
+def test_jobs_finishing_together_complete_in_one_statement_and_a_refused_one_alone(
+    db: Conn, provisioning_db: str, sandbox: SandboxBackend
+) -> None:
+    """Batch completion; when the database refuses one result, the others still complete."""
+    names = [f"ns{i}.batch.info" for i in range(12)]
+
+    def answers(job: Job, backend: Backend) -> dict[str, Any]:
+        if job.data["name"] == names[5]:
+            return {"registry_message": "not\x00storable"}
+        return {"roid": f"H-{job.data['name']}"}
+
+    rows = [insert_provision(db, "provision_host", name=name) for name in names]
+    handlers = {**HANDLERS, "provision_host": answers}
+    stats = run_until_idle(provisioning_db, sandbox, handlers=handlers)
+
+    statuses = [status_of(db, "provision_host", row["id"])[0] for row in rows]
+    assert statuses == ["completed"] * 5 + ["failed"] + ["completed"] * 6
+    assert stats.counts["completed"] == 11
+    assert stats.counts["failed"] == 1
+
+
+def test_results_in_hand_are_completed_in_one_statement(
+    db: Conn, provisioning_db: str, sandbox: SandboxBackend
+) -> None:
+    rows = [insert_provision(db, "provision_host", name=f"ns{i}.together.info") for i in range(3)]
+    worker = Worker(settings_for(provisioning_db), sandbox)
+    jobs = worker._claim(10)
+    assert len(jobs) == 3
+    worker._report_all([(job, Result("complete", {"roid": f"H-{job.id}"})) for job in jobs])
+    assert worker.stats.counts["batched_completions"] == 3
+    assert worker.stats.counts["completed"] == 3
+    assert [status_of(db, "provision_host", row["id"]) for row in rows] == [("completed", None)] * 3
+    worker.drop_connection()
