@@ -22,3 +22,10 @@ INSERT INTO bench_plain_domain
        (request_id, tenant_customer_id, accreditation_id, accreditation_tld_id, name, registration_period)
 SELECT request_id, %(tenant_customer_id)s, %(accreditation_id)s, %(accreditation_tld_id)s, name, 1
   FROM unnest(%(request_ids)s::UUID[], %(names)s::TEXT[]) AS r(request_id, name)
+
+-- name: write_cost
+-- What the database holds and has written so far: rows of the tables a request
+-- writes, and the WAL position (bench/flat.py measures the difference over a batch).
+SELECT (SELECT count(*) FROM class.provision) + (SELECT count(*) FROM job)
+       + (SELECT count(*) FROM audit_trail_log) + (SELECT count(*) FROM outbox) AS rows,
+       pg_current_wal_lsn() - '0/0'::PG_LSN AS wal_bytes

@@ -47,6 +47,7 @@ class Comparison:
     baseline: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # further figures, one line each
     lower_is_better: bool = False  # a time (latency), not a rate
+    figures: dict[str, float] = field(default_factory=dict)  # named values for bench.capacity
 
     @property
     def candidate_median(self) -> float:
