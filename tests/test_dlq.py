@@ -24,6 +24,7 @@ from provisioning.kafka import Headers
 from provisioning.settings import Settings
 from schemas.codec import SingleObjectCodec
 from schemas.requests import REQUEST, build_request, to_avro
+from tests.builders import domain_create
 from tests.conftest import TopicFactory, unique_name
 from tests.services import Services
 
@@ -31,15 +32,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 ALICE = "30000000-0000-4000-8000-000000000001"
 CORRUPT = b"\x00not avro at all"
-
-
-def domain_create(name: str) -> dict[str, Any]:
-    return {
-        "action": "provision_domain",
-        "tenant_customer_id": ALICE,
-        "accreditation": "alpha-registry",
-        "payload": {"name": name},
-    }
 
 
 @dataclass

@@ -27,6 +27,7 @@ from provisioning.settings import Settings
 from schemas.codec import MAGIC, SingleObjectCodec, schema_fingerprint
 from schemas.registry import released
 from schemas.requests import REQUEST, build_request, to_avro
+from tests.builders import domain_create
 from tests.conftest import TopicFactory, unique_name
 from tests.services import Services
 
@@ -34,16 +35,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 ALICE = "30000000-0000-4000-8000-000000000001"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def domain_create(name: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "action": "provision_domain",
-        "tenant_customer_id": ALICE,
-        "accreditation": "alpha-registry",
-        "payload": {"name": name},
-        **extra,
-    }
 
 
 @dataclass

@@ -25,21 +25,13 @@ from executors.worker import Worker
 from producers.requests import RequestProducer, new_traceparent
 from provisioning.observability import configure_logging, log_context, serve
 from provisioning.settings import Settings
+from tests.builders import domain_create
 from tests.conftest import TopicFactory, unique_name
 from tests.db.helpers import Conn, insert_provision
 from tests.services import Services
 
 ALICE = "30000000-0000-4000-8000-000000000001"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def domain_create(name: str) -> dict[str, Any]:
-    return {
-        "action": "provision_domain",
-        "tenant_customer_id": ALICE,
-        "accreditation": "alpha-registry",
-        "payload": {"name": name},
-    }
 
 
 def get(port: int, path: str) -> tuple[int, str]:

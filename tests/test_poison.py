@@ -25,6 +25,7 @@ from confluent_kafka.admin import AdminClient
 
 from producers.requests import RequestProducer
 from provisioning.settings import Settings
+from tests.builders import domain_create
 from tests.conftest import TopicFactory, unique_name
 from tests.corpus import DEAD_LETTER, RECORDED, generate
 from tests.crashing_ingest import CRASH_EXIT_CODE
@@ -34,15 +35,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 ALICE = "30000000-0000-4000-8000-000000000001"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def domain_create(name: str) -> dict[str, Any]:
-    return {
-        "action": "provision_domain",
-        "tenant_customer_id": ALICE,
-        "accreditation": "alpha-registry",
-        "payload": {"name": name},
-    }
 
 
 @dataclass

@@ -14,21 +14,13 @@ from executors.worker import Worker
 from producers.requests import RequestProducer
 from provisioning.settings import Settings
 from provisioning.status import add_arguments, collect, render, run
+from tests.builders import domain_create
 from tests.conftest import TopicFactory, unique_name
 from tests.services import Services
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 ALICE = "30000000-0000-4000-8000-000000000001"
-
-
-def domain_create(name: str) -> dict[str, Any]:
-    return {
-        "action": "provision_domain",
-        "tenant_customer_id": ALICE,
-        "accreditation": "alpha-registry",
-        "payload": {"name": name},
-    }
 
 
 def counts(rows: list[dict[str, Any]], *keys: str) -> dict[tuple[Any, ...], int]:
