@@ -13,6 +13,7 @@ closes. The loop does not know which one it has.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ from provisioning.settings import Settings
 log = logging.getLogger(__name__)
 
 TIMEOUT = 30.0  # seconds for each metadata or offsets request
+CLOSE_TIMEOUT = 10.0  # seconds a stopping group member waits for librdkafka's close
 
 Rebalance = Callable[[list[TopicPartition]], None]
 Committed = Callable[[KafkaError | None, list[TopicPartition]], None]
@@ -126,8 +128,25 @@ class GroupSource:
         return [m for m in (first, *rest) if kafka.usable(m)]
 
     def close(self) -> None:
-        if self.consumer is not None:
-            self.consumer.close()  # a dynamic member leaves the group: its partitions move
+        """Commit what was stored and leave (a dynamic member); give up after CLOSE_TIMEOUT.
+
+        librdkafka's close waits for its last commit, which a rebalance in progress
+        (every member stopping at once) can hold back for a session timeout. A
+        stop must not hang on it: past the timeout the process goes without it, and
+        what was not committed is replayed by the partitions' next owner.
+        """
+        consumer = self.consumer
+        if consumer is None:
+            return
+        closing = threading.Thread(target=consumer.close, name="consumer-close", daemon=True)
+        closing.start()
+        closing.join(CLOSE_TIMEOUT)
+        if closing.is_alive():
+            log.warning(
+                "the consumer did not close within %.0f s (a rebalance in progress?);"
+                " stopping without it: what it had not committed will be replayed",
+                CLOSE_TIMEOUT,
+            )
 
 
 class RangeSource:
