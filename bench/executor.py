@@ -9,6 +9,9 @@ PostgreSQL server, rounds interleaved (Procrastinate, ours, Procrastinate, ...):
   migrated by ``upgrade`` (type ``provision_domain``, reference_id NULL, data
   ``{}``: completing one touches no provision row). The worker runs with
   ``run(until_idle=...)``; its default poll and lease settings are kept.
+- **raw SQL ceiling** (a note, with its own rounds interleaved too): one
+  connection claims ``CONCURRENCY`` jobs and completes them in one statement,
+  again and again, with no Python work in between.
 - **baseline**: Procrastinate (from PyPI, the ``bench`` extra) with its own
   schema (``schema_manager.apply_schema_async``), an ``async def`` task that
   does nothing (Procrastinate's native task form; a sync task would run in a
@@ -37,15 +40,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import statistics
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from procrastinate import App, PsycopgConnector
 
-from bench.harness import Comparison, Services, interleave
+from bench.harness import Comparison, Services
 from executors.backends.base import (
     Backend,
     CertificateInfo,
@@ -57,7 +61,7 @@ from executors.handlers import Job
 from executors.worker import Worker
 from provisioning.migrations import upgrade
 from provisioning.settings import Settings
-from provisioning.sqlfiles import named_blocks
+from provisioning.sqlfiles import named_blocks, query
 
 SQL = named_blocks(Path(__file__).with_name("executor.sql"))
 JOBS = 5_000
@@ -65,6 +69,7 @@ ROUNDS = 3
 CONCURRENCY = 8
 JOB_TYPE = "provision_domain"
 UNTIL_IDLE = 1.0  # seconds without work before our worker returns (not timed)
+LEASE = timedelta(seconds=30)  # the raw SQL ceiling's claims
 
 
 class UnusedBackend:
@@ -221,6 +226,31 @@ def baseline_round(services: Services, index: int) -> float:
     return _span_rate(url, SQL["procrastinate_succeeded_span"], start, "Procrastinate")
 
 
+def ceiling_round(services: Services, index: int) -> float:
+    """The raw SQL ceiling: claim CONCURRENCY jobs, complete them in one statement, again.
+
+    The same job API as the worker, on one connection, with no Python work between
+    the two statements: what the database allows one executor process.
+    """
+    url = services.create_database(f"bench_executor_ceiling_{index}")
+    upgrade(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SQL["insert_jobs"], {"jobs": JOBS, "type": JOB_TYPE})
+        conn.execute(SQL["analyze"])
+        start = _clock(url)
+        claim = {"owner": "ceiling", "limit": CONCURRENCY, "lease": LEASE, "types": None}
+        while jobs := conn.execute(query("job", "claim"), claim).fetchall():
+            conn.execute(
+                query("job", "complete_many"),
+                {
+                    "owner": "ceiling",
+                    "job_ids": [job[0] for job in jobs],
+                    "results": ["{}"] * len(jobs),
+                },
+            )
+    return _span_rate(url, SQL["completed_span"], start, "raw SQL ceiling")
+
+
 def run(services: Services) -> Comparison:
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     comparison = Comparison(
@@ -229,9 +259,16 @@ def run(services: Services) -> Comparison:
         candidate_label="our executor (job_claim / job_complete)",
         baseline_label="Procrastinate worker, async no-op task",
     )
-    return interleave(
-        comparison,
-        ROUNDS,
-        baseline=lambda index: baseline_round(services, index),
-        candidate=lambda index: candidate_round(services, index),
+    ceiling: list[float] = []
+    for index in range(ROUNDS):
+        comparison.baseline.append(baseline_round(services, index))
+        comparison.candidate.append(candidate_round(services, index))
+        ceiling.append(ceiling_round(services, index))
+    top = statistics.median(ceiling)
+    comparison.figures["raw_sql_ceiling"] = top
+    comparison.notes.append(
+        f"raw SQL ceiling (claim {CONCURRENCY}, complete them in one statement, no Python work):"
+        f" {top:,.0f} jobs/s (rounds {min(ceiling):,.0f}..{max(ceiling):,.0f});"
+        f" our executor at {comparison.candidate_median / top:.3f} of it"
     )
+    return comparison
