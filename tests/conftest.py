@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -128,3 +129,14 @@ def db(provisioning_db: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]
     """An autocommit connection to a fresh provisioning database."""
     with psycopg.connect(provisioning_db, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Child processes a test starts: any still running at its end is killed."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)

@@ -198,16 +198,6 @@ def _executor(url: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
         )
 
 
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
-
-
 def wait_for(db: Conn, sql: str, expected: object, timeout: float = 60.0, **params: Any) -> None:
     deadline = time.monotonic() + timeout
     value = None
