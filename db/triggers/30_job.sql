@@ -1,14 +1,21 @@
 -- Triggers on job.
---   trg_10_set_defaults      BEFORE INSERT   max_attempts from job_type, start queued
+--   trg_10_set_defaults      BEFORE INSERT   max_attempts from job_type, start queued (jobs inserted without max_attempts)
 --   trg_20_touch             BEFORE UPDATE   updated_date
---   trg_30_notify_runnable   AFTER INSERT OR UPDATE OF status_id   NOTIFY job_runnable (queued)
+--   trg_30_notify_inserted   AFTER INSERT, per statement   NOTIFY job_runnable, once per job type
+--   trg_30_notify_runnable   AFTER UPDATE OF status_id     NOTIFY job_runnable (re-queued)
 --   trg_40_status_changed    AFTER UPDATE OF status_id   final status -> complete/fail the provision (post/)
 
+-- Only for a job inserted without max_attempts: provision_create_jobs (the only
+-- writer of jobs; no component role may insert one) inserts them complete,
+-- and skips a function call per job.
 CREATE OR REPLACE TRIGGER trg_10_set_defaults BEFORE INSERT ON job
-    FOR EACH ROW EXECUTE FUNCTION job_set_defaults();
+    FOR EACH ROW WHEN (NEW.max_attempts IS NULL) EXECUTE FUNCTION job_set_defaults();
 CREATE OR REPLACE TRIGGER trg_20_touch BEFORE UPDATE ON job
     FOR EACH ROW EXECUTE FUNCTION job_touch();
-CREATE OR REPLACE TRIGGER trg_30_notify_runnable AFTER INSERT OR UPDATE OF status_id ON job
+CREATE OR REPLACE TRIGGER trg_30_notify_inserted AFTER INSERT ON job
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION job_notify_inserted();
+CREATE OR REPLACE TRIGGER trg_30_notify_runnable AFTER UPDATE OF status_id ON job
     FOR EACH ROW EXECUTE FUNCTION job_notify_runnable();
 CREATE OR REPLACE TRIGGER trg_40_status_changed AFTER UPDATE OF status_id ON job
     FOR EACH ROW WHEN (OLD.status_id IS DISTINCT FROM NEW.status_id)

@@ -1,5 +1,6 @@
--- AFTER INSERT OR UPDATE OR DELETE trigger for every table inheriting
--- class.audit_trail: logs the operation with the old and new row as JSONB.
+-- AFTER UPDATE OR DELETE row trigger for every table inheriting
+-- class.audit_trail: logs the operation with the old and new row as JSONB
+-- (inserts are logged per statement by audit_trail_record_inserts).
 -- SECURITY DEFINER: callers need no privilege on audit_trail_log.
 CREATE OR REPLACE FUNCTION audit_trail_record()
 RETURNS TRIGGER

@@ -18,14 +18,21 @@ DECLARE
     v_at   v_accreditation_tld;
     v_acc  TEXT;
     v_head TEXT;
+    v_suffix TEXT;
 BEGIN
-    SELECT * INTO v_at
-      FROM v_accreditation_tld
-     WHERE accreditation_id = p_accreditation_id
-       AND right(p_name, length(tld_name) + 1) = '.' || tld_name
-     ORDER BY length(tld_name) DESC
-     LIMIT 1;
-    IF NOT FOUND OR NOT v_at.is_active THEN
+    -- Every proper suffix of p_name, longest first, is a candidate TLD, looked
+    -- up by equality (through the unique index on tld.name): the cost does not
+    -- grow with the number of TLDs an accreditation serves, and the first found
+    -- is the longest.
+    FOREACH v_suffix IN ARRAY tc_name_suffixes(p_name) LOOP
+        SELECT * INTO v_at
+          FROM v_accreditation_tld
+         WHERE accreditation_id = p_accreditation_id
+           AND tld_name = v_suffix;
+        EXIT WHEN FOUND;
+    END LOOP;
+    -- (FOUND is no use here: FOREACH sets it when the loop ends)
+    IF v_at.id IS NULL OR NOT v_at.is_active THEN
         IF NOT p_required THEN
             RETURN NULL;
         END IF;

@@ -1,5 +1,6 @@
--- BEFORE INSERT on job: max_attempts defaults to the job type's; a new job
--- starts queued with no attempts, lease or result.
+-- BEFORE INSERT on job, for a job inserted without max_attempts: max_attempts
+-- defaults to the job type's; the job starts queued with no attempts, lease or
+-- result. (provision_create_jobs inserts its jobs complete.)
 CREATE OR REPLACE FUNCTION job_set_defaults()
 RETURNS TRIGGER
 LANGUAGE plpgsql

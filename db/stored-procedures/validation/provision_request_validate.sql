@@ -3,7 +3,8 @@
 --   1. a request_id already recorded in this table, or already rejected by
 --      provision_reject, is a duplicate: SQLSTATE 23505 (unique_violation),
 --      never a validation failure;
---   2. columns the system owns (status, job, result, audit) are reset;
+--   2. columns the system owns (status, job, result, audit) are reset, and
+--      the row gets the id of the job created after the statement;
 --   3. tenant_customer and accreditation are checked (PV002),
 --      order_metadata must be a JSON object (PV008), an invalid
 --      traceparent is dropped (W3C: ignore, do not fail).
@@ -16,6 +17,7 @@ AS $$
 DECLARE
     v_table  TEXT;
     v_event  UUID;
+    v_pending UUID;
 BEGIN
     IF NEW.request_id IS NULL THEN
         RAISE EXCEPTION 'request_id is required'
@@ -33,8 +35,11 @@ BEGIN
             USING ERRCODE = 'unique_violation', COLUMN = 'request_id', TABLE = TG_TABLE_NAME,
                   CONSTRAINT = TG_TABLE_NAME || '_request_id_idx';
     END IF;
-    SELECT event_id INTO v_event FROM provision_rejection WHERE request_id = NEW.request_id;
-    IF FOUND THEN
+    -- one statement for the rejection lookup and the pending status
+    SELECT (SELECT r.event_id FROM provision_rejection r WHERE r.request_id = NEW.request_id),
+           (SELECT s.id FROM provision_status s WHERE s.name = 'pending')
+      INTO v_event, v_pending;
+    IF v_event IS NOT NULL THEN
         RAISE EXCEPTION 'duplicate request: request_id % was already rejected (event_id %)', NEW.request_id, v_event
             USING ERRCODE = 'unique_violation', COLUMN = 'request_id', TABLE = TG_TABLE_NAME,
                   CONSTRAINT = 'provision_rejection_pkey';
@@ -44,8 +49,9 @@ BEGIN
     -- System columns start from scratch whatever the inserter sent. Direct
     -- assignments: PL/pgSQL compiles a trigger function per table, so a branch
     -- naming a column another table lacks is never run for that table.
-    NEW.status_id        := tc_id_from_name('provision_status', 'pending');
-    NEW.job_id           := NULL;
+    NEW.status_id        := v_pending;
+    -- the job provision_create_jobs inserts after the statement
+    NEW.job_id           := gen_random_uuid();
     NEW.provisioned_date := NULL;
     NEW.roid             := NULL;
     NEW.result_message   := NULL;
