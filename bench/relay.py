@@ -116,7 +116,9 @@ def _encoded_messages(services: Services, template: str) -> list[tuple[bytes, by
     settings = Settings(kafka_bootstrap_servers=services.kafka_bootstrap, database_url=url)
     codec = codec_from_settings(settings)
     with psycopg.connect(url, row_factory=dict_row) as conn:
-        rows = conn.execute(query("outbox", "fetch_unsent"), {"limit": ROWS}).fetchall()
+        rows = conn.execute(
+            query("outbox", "fetch_unsent"), {"limit": ROWS, "after": None}
+        ).fetchall()
     if len(rows) != ROWS:
         raise RuntimeError(f"fetched {len(rows)} outbox rows, expected {ROWS}")
     return [

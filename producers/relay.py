@@ -4,10 +4,16 @@ Two outboxes, one relay each (both by default, in two threads):
   outcomes        table outbox                 -> ProvisionOutcome on PROVISIONING_TOPIC_OUTCOMES
   order-requests  table orders.request_outbox  -> ProvisionRequest on PROVISIONING_TOPIC_ORDERS
 
-Each batch is one database transaction:
+Each window is one database transaction:
 
-  try_lock_relay → fetch_unsent (id order) → produce each row → flush, wait for
-  the delivery reports → mark_sent the delivered prefix → commit
+  try_lock_relay → (fetch_unsent the next --batch-size rows in id order →
+  encode and produce each row)… until a short fetch or --window rows → flush,
+  wait for the delivery reports → mark_sent the delivered prefix → commit
+
+While Python fetches and encodes the next rows, librdkafka is already sending
+the ones before: the database, the encoding and the broker work side by side,
+and a window waits for its deliveries once, not every 500 rows. A trickle of
+rows is a short first fetch: it is sent and marked at once.
 
 - At least once: a row is marked sent only after Kafka acknowledged it (acks=all,
   idempotent producer). A crash or a lost connection re-sends; consumers dedupe
@@ -40,7 +46,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -78,19 +84,27 @@ class Outbox:
 
 
 def outcome_datum(row: Row) -> dict[str, Any]:
-    """A ``ProvisionOutcome`` from a row of ``outbox``."""
+    """A ``ProvisionOutcome`` from a row of ``outbox`` (``fetch_unsent`` reads the ids
+    and result_data as text; a row read as objects works too)."""
     data = row["result_data"]
+    plans = row["order_item_plan_ids"] or []
     return {
-        "event_id": str(row["event_id"]),
-        "request_id": str(row["request_id"]),
-        "provision_id": None if row["provision_id"] is None else str(row["provision_id"]),
+        "event_id": _text(row["event_id"]),
+        "request_id": _text(row["request_id"]),
+        "provision_id": None if row["provision_id"] is None else _text(row["provision_id"]),
         "action": row["action"],
         "status": row["status"],
-        "order_item_plan_ids": [str(plan) for plan in row["order_item_plan_ids"] or []],
+        "order_item_plan_ids": plans
+        if plans and isinstance(plans[0], str)
+        else list(map(str, plans)),
         "result_message": row["result_message"],
-        "result_data": None if data is None else json.dumps(data, separators=(",", ":")),
+        "result_data": data if data is None or isinstance(data, str) else json.dumps(data),
         "occurred_at": row["created_date"],
     }
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else str(value)
 
 
 def order_request_datum(row: Row) -> dict[str, Any]:
@@ -125,12 +139,13 @@ OUTBOXES: dict[str, Outbox] = {outbox.name: outbox for outbox in (OUTCOMES, ORDE
 
 @dataclass(frozen=True)
 class BatchResult:
-    """What one batch transaction did."""
+    """What one window (one transaction) did."""
 
     standby: bool = False  # another relay holds the lock: nothing was read
     fetched: int = 0
     published: int = 0  # delivered and marked sent
     failed: bool = False  # a row could not be encoded or delivered: back off
+    full: bool = False  # the window ended at its size, not at the outbox's end: more may wait
 
 
 class Relay(Service[Row]):
@@ -149,6 +164,7 @@ class Relay(Service[Row]):
         *,
         codec: Codec | None = None,
         batch_size: int = 500,
+        window: int = 5000,
         poll_seconds: float = 1.0,
         delivery_timeout: float = 30.0,
         backoff_seconds: float = 0.5,
@@ -164,6 +180,8 @@ class Relay(Service[Row]):
         self.topic = outbox.topic(settings)
         self.codec = codec if codec is not None else codec_from_settings(settings)
         self.batch_size = batch_size
+        self.window = max(window, batch_size)
+        self._backlog_counted_at = 0.0
         self.poll_seconds = poll_seconds
         self.delivery_timeout = delivery_timeout
         self.backoff_seconds = backoff_seconds
@@ -204,8 +222,8 @@ class Relay(Service[Row]):
                     wait, wakeable = self.backoff.next(), False
                 else:
                     self.backoff.reset()
-                    if result.fetched == self.batch_size:
-                        continue  # a full batch: there may be more right away
+                    if result.full:
+                        continue  # a full window: there may be more right away
                     wait, wakeable = self.poll_seconds, True
                 if until_idle is not None:
                     left = until_idle - (time.monotonic() - idle_since)
@@ -221,7 +239,7 @@ class Relay(Service[Row]):
         return self.counts
 
     def relay_batch(self) -> BatchResult:
-        """One batch in one transaction: lock, fetch, produce, wait, mark the delivered prefix."""
+        """One window, one transaction: lock, fetch and produce, wait, mark the delivered prefix."""
         conn = self.connection()
         group = self.outbox.group
         result = BatchResult(standby=True)
@@ -229,35 +247,61 @@ class Relay(Service[Row]):
             locked = conn.execute(query(group, "try_lock_relay")).fetchone()
             if not locked or not locked["locked"]:
                 raise psycopg.Rollback(tx)  # another relay is active: stand by
-            rows = conn.execute(query(group, "fetch_unsent"), {"limit": self.batch_size}).fetchall()
-            sent = self._publish(rows) if rows else []
+            window = _Window()
+            after = 0
+            while True:
+                rows = conn.execute(
+                    query(group, "fetch_unsent"), {"limit": self.batch_size, "after": after}
+                ).fetchall()
+                window.fetched += len(rows)
+                if not self._produce_rows(rows, window):
+                    break  # a row could not be produced: it and the rows after it wait
+                if len(rows) < self.batch_size:
+                    break  # the end of the outbox
+                if window.fetched >= self.window:
+                    window.full = True
+                    break
+                after = rows[-1]["id"]
+            sent = self._delivered(window) if window.produced else []
             if sent:
                 conn.execute(query(group, "mark_sent"), {"ids": sent})
             result = BatchResult(
-                fetched=len(rows), published=len(sent), failed=len(sent) < len(rows)
+                fetched=window.fetched,
+                published=len(sent),
+                failed=len(sent) < window.fetched,
+                full=window.full and len(sent) == window.fetched,
             )
         if result.standby:
             self.counts["standby"] += 1
-        elif result.fetched:
+            observability.record_relay_standby(self.outbox.name)
+            return result
+        if result.fetched:
             self.counts["batches"] += 1
             self.counts["published"] += result.published
-        if result.standby:
-            observability.record_relay_standby(self.outbox.name)
-        else:  # a short batch read every unsent row: only a full one needs counting
-            full = result.fetched == self.batch_size
-            row = conn.execute(query(group, "count_unsent")).fetchone() if full else None
-            backlog = int(row["unsent"]) if row else result.fetched - result.published
-            observability.record_relay_batch(
-                self.outbox.name, published=result.published, failed=result.failed, backlog=backlog
-            )
+        observability.record_relay_batch(
+            self.outbox.name,
+            published=result.published,
+            failed=result.failed,
+            backlog=self._backlog(conn, result),
+        )
         return result
+
+    def _backlog(self, conn: psycopg.Connection[Row], result: BatchResult) -> int | None:
+        """Unsent rows: a window that was not full read them all; a full one counts them,
+        at most once a second (a count of a long backlog is not free)."""
+        if not result.full:
+            return result.fetched - result.published
+        now = time.monotonic()
+        if now - self._backlog_counted_at < 1.0:
+            return None  # not counted this time: the gauge keeps its value
+        self._backlog_counted_at = now
+        row = conn.execute(query(self.outbox.group, "count_unsent")).fetchone()
+        return int(row["unsent"]) if row else 0
 
     # ------------------------------------------------------------------ Kafka
 
-    def _publish(self, rows: Sequence[Row]) -> list[int]:
-        """Produce ``rows`` in order; the ids of the delivered prefix, in id order."""
-        reports: dict[int, KafkaError | None] = {}
-        produced: list[int] = []
+    def _produce_rows(self, rows: Sequence[Row], window: _Window) -> bool:
+        """Encode and produce ``rows`` in order (no waiting); False when one could not be."""
         for row in rows:
             try:
                 value = self.codec.encode(self.outbox.record, self.outbox.datum(row), self.topic)
@@ -269,14 +313,18 @@ class Relay(Service[Row]):
                     exc,
                 )
                 self.counts["encode_failures"] += 1
-                break
-            if not self._produce(row, value, partial(_record_report, reports, row["id"])):
-                break
-            produced.append(row["id"])
+                return False
+            if not self._produce(row, value, partial(_record_report, window.reports, row["id"])):
+                return False
+            window.produced.append(row["id"])
+        return True
+
+    def _delivered(self, window: _Window) -> list[int]:
+        """Wait for the window's delivery reports; the ids of the delivered prefix, in id order."""
         remaining = self._producer.flush(self.delivery_timeout + 5)
         sent: list[int] = []
-        for row_id in produced:
-            error = reports.get(row_id, _NO_REPORT)
+        for row_id in window.produced:
+            error = window.reports.get(row_id, _NO_REPORT)
             if error is not None:
                 reason = "no delivery report" if error is _NO_REPORT else error
                 log.warning(
@@ -284,7 +332,7 @@ class Relay(Service[Row]):
                     self.outbox.name,
                     row_id,
                     reason,
-                    len(rows) - len(sent),
+                    window.fetched - len(sent),
                 )
                 self.counts["delivery_failures"] += 1
                 break
@@ -292,7 +340,7 @@ class Relay(Service[Row]):
         if remaining:
             log.warning("%s: %d message(s) still queued after flush", self.outbox.name, remaining)
         if self._producer_fatal or any(
-            isinstance(e, KafkaError) and e.fatal() for e in reports.values()
+            isinstance(e, KafkaError) and e.fatal() for e in window.reports.values()
         ):
             self._renew_producer()
         return sent
@@ -325,6 +373,16 @@ class Relay(Service[Row]):
 
 
 _NO_REPORT: Any = object()
+
+
+@dataclass
+class _Window:
+    """The rows of one transaction: how many were fetched, which were produced, their reports."""
+
+    fetched: int = 0
+    produced: list[int] = field(default_factory=list)
+    reports: dict[int, KafkaError | None] = field(default_factory=dict)
+    full: bool = False
 
 
 def _record_report(
@@ -371,8 +429,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="both",
         help="which outbox to relay (default: both, in two threads)",
     )
+    parser.add_argument("--batch-size", type=int, default=500, help="rows per fetch (default: 500)")
     parser.add_argument(
-        "--batch-size", type=int, default=500, help="rows per transaction (default: 500)"
+        "--window",
+        type=int,
+        default=5000,
+        help="rows per transaction at most, sent before waiting for their delivery (default: 5000)",
     )
     parser.add_argument(
         "--poll-seconds",
@@ -387,7 +449,13 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     outboxes = list(OUTBOXES.values()) if args.outbox == "both" else [OUTBOXES[args.outbox]]
     relays = [
-        Relay(settings, outbox, batch_size=args.batch_size, poll_seconds=args.poll_seconds)
+        Relay(
+            settings,
+            outbox,
+            batch_size=args.batch_size,
+            window=args.window,
+            poll_seconds=args.poll_seconds,
+        )
         for outbox in outboxes
     ]
     observability.start_component(

@@ -203,9 +203,11 @@ def record_job(job_type: str, outcome: str, queued_at: datetime | None = None) -
         JOB_LATENCY.labels(job_type).observe(max(0.0, latency))
 
 
-def record_relay_batch(outbox: str, *, published: int, failed: bool, backlog: int) -> None:
+def record_relay_batch(outbox: str, *, published: int, failed: bool, backlog: int | None) -> None:
+    """``backlog`` None: not counted this time, the gauge keeps its last value."""
     RELAY_ACTIVE.labels(outbox).set(1)
-    OUTBOX_BACKLOG.labels(outbox).set(backlog)
+    if backlog is not None:
+        OUTBOX_BACKLOG.labels(outbox).set(backlog)
     if published:
         PUBLISHED.labels(outbox).inc(published)
     if failed:

@@ -256,10 +256,10 @@ def test_rows_of_one_key_arrive_in_id_order_on_one_partition(env: Env, db: Conn)
     for index in range(60):
         reject(db, order_id=orders[index % len(orders)])
 
-    counts = env.relay(batch_size=7).run(until_idle=1.0)
+    counts = env.relay(batch_size=7, window=21).run(until_idle=1.0)
 
     assert counts["published"] == 60
-    assert counts["batches"] == 9  # 60 rows, 7 a batch
+    assert counts["batches"] == 3  # 60 rows: windows of 21, 21 and 18, fetched 7 at a time
     id_of = {row["event_id"]: row["id"] for row in outbox_rows(db)}
     records = env.outcomes()
     assert len(records) == 60
@@ -378,8 +378,14 @@ def test_a_failed_delivery_marks_only_the_rows_before_it(
     # one message per request, so the rows around the big one are delivered on their own
     overrides = {"compression.type": "none", "linger.ms": 0, "batch.num.messages": 1}
 
+    # fetched 2 at a time: the window's second fetch holds the big row, its fourth the last
     relay = Relay(
-        settings, OUTCOMES, poll_seconds=0.2, delivery_timeout=5.0, producer_overrides=overrides
+        settings,
+        OUTCOMES,
+        batch_size=2,
+        poll_seconds=0.2,
+        delivery_timeout=5.0,
+        producer_overrides=overrides,
     )
     counts = relay.run(until_idle=2.0)
 

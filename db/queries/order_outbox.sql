@@ -10,12 +10,15 @@ LISTEN order_request_outbox;
 SELECT pg_try_advisory_xact_lock(hashtext('order_request_outbox_relay')) AS locked;
 
 -- name: fetch_unsent
+-- The next unsent rows after the id given as "after" (NULL: from the start). No
+-- row locks: the active relay holds try_lock_relay's lock, and only it marks rows
+-- sent.
 SELECT id, request_id, order_item_plan_id, message_key, request, traceparent, created_date
   FROM orders.request_outbox
  WHERE sent_date IS NULL
+   AND id > COALESCE(%(after)s, 0)
  ORDER BY id
- LIMIT %(limit)s
-   FOR UPDATE SKIP LOCKED;
+ LIMIT %(limit)s;
 
 -- name: mark_sent
 UPDATE orders.request_outbox

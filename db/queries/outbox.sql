@@ -1,7 +1,6 @@
 -- Named queries for the outbox (used by the relay).
--- Per-key order: rows are published in id order. Run one active relay at a
--- time (try_lock_relay in each batch transaction; the others stand by), or
--- several copies each taking a disjoint share of message keys.
+-- Per-key order: rows are published in id order. One relay is active at a
+-- time (try_lock_relay in each window's transaction; the others stand by).
 
 -- name: listen
 LISTEN outbox;
@@ -11,23 +10,28 @@ LISTEN outbox;
 SELECT pg_try_advisory_xact_lock(hashtext('outbox_relay')) AS locked;
 
 -- name: fetch_unsent
+-- The next unsent rows after the id given as "after" (NULL: from the start). No
+-- row locks: the active relay holds try_lock_relay's lock, and only it marks rows
+-- sent.
+-- Ids and result_data as text: the message carries them as strings, and the
+-- relay need not parse them into Python objects to turn them back.
 SELECT id,
-       event_id,
-       request_id,
-       provision_id,
+       event_id::TEXT AS event_id,
+       request_id::TEXT AS request_id,
+       provision_id::TEXT AS provision_id,
        action,
        status,
-       order_item_plan_ids,
+       order_item_plan_ids::TEXT[] AS order_item_plan_ids,
        result_message,
-       result_data,
+       result_data::TEXT AS result_data,
        message_key,
        traceparent,
        created_date
   FROM outbox
  WHERE sent_date IS NULL
+   AND id > COALESCE(%(after)s, 0)
  ORDER BY id
- LIMIT %(limit)s
-   FOR UPDATE SKIP LOCKED;
+ LIMIT %(limit)s;
 
 -- name: mark_sent
 UPDATE outbox
