@@ -27,6 +27,7 @@ from fastavro.schema import fingerprint
 
 from provisioning.errors import DecodeError, InvalidRequest, UnknownSchemaError
 from provisioning.settings import Settings
+from schemas.avro_writer import Writer, compile_writer
 from schemas.registry import TOP_LEVEL, Schema, canonical_form, current, expanded, released
 
 MAGIC = b"\xc3\x01"
@@ -64,16 +65,28 @@ def _fingerprints() -> tuple[dict[str, bytes], dict[bytes, tuple[str, Schema]]]:
     return writers, known
 
 
+@functools.cache
+def _compiled_writers() -> dict[str, Writer]:
+    """Writers of the records :func:`compile_writer` compiles (the others use fastavro)."""
+    writers = {record: compile_writer(current(record)) for record in TOP_LEVEL}
+    return {record: writer for record, writer in writers.items() if writer is not None}
+
+
 class SingleObjectCodec:
     """Avro single-object encoding with the schemas of ``schemas/``."""
 
     def __init__(self) -> None:
         self._writers, self._known = _fingerprints()
+        self._compiled = _compiled_writers()
 
     def encode(self, record: str, datum: Mapping[str, Any], topic: str = "") -> bytes:
-        buffer = io.BytesIO()
-        buffer.write(self._writers[record])
+        header = self._writers[record]
+        compiled = self._compiled.get(record)
         try:
+            if compiled is not None:
+                return header + compiled(datum)
+            buffer = io.BytesIO()
+            buffer.write(header)
             schemaless_writer(buffer, current(record), dict(datum))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise InvalidRequest(f"{record} does not fit its schema: {exc}") from exc
