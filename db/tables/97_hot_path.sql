@@ -21,3 +21,10 @@ $$;
 -- The request validation sets status_id on every row; the default only cost a
 -- lookup per row before being overwritten.
 ALTER TABLE class.provision ALTER COLUMN status_id DROP DEFAULT;
+
+-- job_claim takes the oldest runnable jobs ORDER BY start_date, created_date.
+-- The jobs of one batch share both (one transaction's now()), and the old index
+-- (status_id, start_date) left that tie to a sort of the whole batch's queued jobs
+-- on every claim; with created_date in the index the scan stops at the LIMIT.
+CREATE INDEX job_claim_order_idx ON job (status_id, start_date, created_date);
+DROP INDEX job_claim_idx;

@@ -144,7 +144,7 @@ def test_relay_reads_the_outbox_and_marks_it_sent_only(db: Conn, provisioning_db
         with relay.transaction():
             assert named(relay, "outbox", "try_lock_relay")[0]["locked"] is True
             unsent = named(relay, "outbox", "fetch_unsent", limit=10)
-            assert [u["request_id"] for u in unsent] == [row["request_id"]]
+            assert [u["request_id"] for u in unsent] == [str(row["request_id"])]  # read as text
             named(relay, "outbox", "mark_sent", ids=[u["id"] for u in unsent])
         assert named(relay, "outbox", "count_unsent")[0]["unsent"] == 0
         _refused(lambda: relay.execute("UPDATE outbox SET status = 'failed'"))
