@@ -22,7 +22,7 @@ from schemas.requests import OUTCOME, REQUEST
 
 LONGS = st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1)
 INTS = st.integers(min_value=-(1 << 31), max_value=(1 << 31) - 1)
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 AWARE = st.datetimes(
     min_value=datetime.datetime(1900, 1, 1),
     max_value=datetime.datetime(2200, 1, 1),
