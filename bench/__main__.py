@@ -1,7 +1,7 @@
 """``make bench``: start a throwaway stack, run every benchmark, print and save the ratios.
 
 Usage: python -m bench [NAME ...]  (names: db_insert, flat, ingest, executor, pipeline,
-                                   latency, relay; default all)
+                                   latency, burst, relay; default all)
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import db_insert, executor, flat, ingest, latency, pipeline, relay
+from bench import burst, db_insert, executor, flat, ingest, latency, pipeline, relay
 from bench.harness import Comparison, Services
 from provisioning.localstack import temporary_stack
 
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, Callable[[Services], Comparison]] = {
     "executor": executor.run,
     "pipeline": pipeline.run,
     "latency": latency.run,
+    "burst": burst.run,
     "relay": relay.run,
 }
 

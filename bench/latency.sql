@@ -2,12 +2,6 @@
 -- pipeline records: per hop and placed -> final, in ms, for the orders whose
 -- metadata names the run.
 
--- name: unfinished
-SELECT count(*) AS n
-  FROM orders."order" o
-  JOIN orders.order_status s ON s.id = o.status_id
- WHERE o.metadata ->> 'run' = %(run)s AND NOT s.is_final
-
 -- name: hops
 -- One row per plan of the run's orders: the instant of each hop (NULL where a
 -- plan did not get that far). placed: the order's transaction; published: the
