@@ -97,8 +97,8 @@ def run(services: Services) -> Comparison:
     after = empty.execute(SQL["write_cost"]).fetchone()
     if before and after:
         requests = BATCH * BATCHES
-        comparison.figures["rows_per_request"] = (after[0] - before[0]) / requests
-        comparison.figures["wal_bytes_per_request"] = (after[1] - before[1]) / requests
+        comparison.figures["rows_per_request"] = float(after[0] - before[0]) / requests
+        comparison.figures["wal_bytes_per_request"] = float(after[1] - before[1]) / requests
         comparison.notes.append(
             f"write cost per request: {(after[0] - before[0]) / requests:.1f} rows"
             f" (provision, job, audit), {(after[1] - before[1]) / requests:,.0f} WAL bytes"

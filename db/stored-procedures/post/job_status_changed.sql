@@ -24,7 +24,20 @@ BEGIN
 
     IF v_type.reference_table IS NOT NULL AND NEW.reference_id IS NOT NULL THEN
         IF v_status.is_success THEN
-            EXECUTE format('SELECT %I($1)', v_type.completion_function) USING NEW;
+            -- static calls for the completion functions of db/ (their plans are
+            -- cached); dynamic SQL, parsed and planned each time, for any other
+            CASE v_type.completion_function
+                WHEN 'provision_domain_complete' THEN PERFORM provision_domain_complete(NEW);
+                WHEN 'provision_domain_renew_complete' THEN PERFORM provision_domain_renew_complete(NEW);
+                WHEN 'provision_domain_transfer_complete' THEN PERFORM provision_domain_transfer_complete(NEW);
+                WHEN 'provision_domain_restore_complete' THEN PERFORM provision_domain_restore_complete(NEW);
+                WHEN 'provision_domain_delete_complete' THEN PERFORM provision_domain_delete_complete(NEW);
+                WHEN 'provision_domain_update_complete' THEN PERFORM provision_domain_update_complete(NEW);
+                WHEN 'provision_contact_complete' THEN PERFORM provision_contact_complete(NEW);
+                WHEN 'provision_host_complete' THEN PERFORM provision_host_complete(NEW);
+                WHEN 'provision_ssl_complete' THEN PERFORM provision_ssl_complete(NEW);
+                ELSE EXECUTE format('SELECT %I($1)', v_type.completion_function) USING NEW;
+            END CASE;
         ELSE
             PERFORM provision_fail(v_type.reference_table, NEW);
         END IF;
