@@ -181,6 +181,7 @@ class Relay(Service[Row]):
         self.codec = codec if codec is not None else codec_from_settings(settings)
         self.batch_size = batch_size
         self.window = max(window, batch_size)
+        self._content_type = ("content-type", outbox.content_type.encode())
         self._backlog_counted_at = 0.0
         self.poll_seconds = poll_seconds
         self.delivery_timeout = delivery_timeout
@@ -346,7 +347,7 @@ class Relay(Service[Row]):
         return sent
 
     def _produce(self, row: Row, value: bytes, on_delivery: Callable[..., None]) -> bool:
-        headers: kafka.Headers = [("content-type", self.outbox.content_type.encode())]
+        headers: kafka.Headers = [self._content_type]
         if row["traceparent"]:
             headers.append(("traceparent", str(row["traceparent"]).encode()))
         try:
