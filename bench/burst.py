@@ -38,7 +38,7 @@ from provisioning.sqlfiles import named_blocks
 
 SQL = named_blocks(Path(__file__).with_name("burst.sql"))
 BURST = 2000
-ROUNDS = 2
+ROUNDS = 3
 TIMEOUT = 600.0
 
 

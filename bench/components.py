@@ -55,7 +55,7 @@ def component_env(settings: Settings) -> dict[str, str]:
         "PROVISIONING_GROUP_INGEST": settings.group_ingest,
         "PROVISIONING_GROUP_ORDER_SERVICE": settings.group_order_service,
         "PROVISIONING_KAFKA_GROUP_INSTANCE_ID": f"bench-{uuid.uuid4().hex[:8]}",
-        "PROVISIONING_LOG_LEVEL": "WARNING",
+        "PROVISIONING_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     }
 
 
