@@ -186,3 +186,10 @@ def test_generated_auth_codes_have_the_length_the_alphabet_and_every_class(
                 assert re.search(character_class, code), (character_class, code)
     if length >= 8:
         assert len(set(codes)) == len(codes)
+
+
+def test_the_shared_status_lookup_keeps_its_own_search_path(db: Conn) -> None:
+    """Called from functions with different search_paths in one session, a function
+    without its own is re-planned at almost every call (43 µs instead of 8 µs)."""
+    config = scalar(db, "SELECT proconfig FROM pg_proc WHERE proname = 'tc_id_from_name'")
+    assert config == ["search_path=public, pg_temp"]
