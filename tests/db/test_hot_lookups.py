@@ -58,6 +58,8 @@ def run_case(db: Conn, case: Case, watch: list[bool] | None = None) -> None:
     # what ingest asks before inserting, and what the relay does with the outcome
     named(db, "ingest", "existing_request_ids", request_ids=[row["request_id"]])
     unsent = named(db, "outbox", "fetch_unsent", limit=500)
+    # the relay's later fetches in a window start after the last id it read
+    named(db, "outbox", "fetch_unsent", limit=500, after=unsent[0]["id"] if unsent else 0)
     named(db, "outbox", "mark_sent", ids=[outcome["id"] for outcome in unsent])
     if watch is not None:
         watch[0] = False
