@@ -52,6 +52,19 @@ def _request(name: str, run: str) -> dict[str, Any]:
     }
 
 
+def _place_orders(conn: psycopg.Connection[Any], run: str, names: list[str]) -> None:
+    """One single-stage domain order per name, all committed in one transaction."""
+    with conn.transaction():
+        for name in names:
+            place_order(
+                conn,
+                tenant_customer_id=ALICE,
+                accreditation="alpha-registry",
+                items=[domain_item(name)],
+                metadata={"run": run},
+            )
+
+
 def _wait_completed(conn: psycopg.Connection[Any], run: str, count: int) -> None:
     started = time.monotonic()
     while time.monotonic() - started < TIMEOUT:
@@ -72,28 +85,15 @@ def run(services: Services) -> Comparison:
     def candidate(index: int) -> float:
         url = services.create_database(f"bench_burst_orders_{index}", template)
         settings = pipeline_settings(services, url)
-        with running(settings, *COMPONENTS) as supervisor, psycopg.connect(url) as conn:
-            conn.autocommit = True
+        with (
+            running(settings, *COMPONENTS) as supervisor,
+            psycopg.connect(url, autocommit=True) as conn,
+        ):
             warm = uuid.uuid4().hex
-            with conn.transaction():
-                place_order(
-                    conn,
-                    tenant_customer_id=ALICE,
-                    accreditation="alpha-registry",
-                    items=[domain_item(f"warm-{warm[:8]}.com")],
-                    metadata={"run": warm},
-                )
+            _place_orders(conn, warm, [f"warm-{warm[:8]}.com"])
             wait_final(conn, warm, TIMEOUT)
             burst = uuid.uuid4().hex
-            with conn.transaction():
-                for number in range(BURST):
-                    place_order(
-                        conn,
-                        tenant_customer_id=ALICE,
-                        accreditation="alpha-registry",
-                        items=[domain_item(f"burst-{number}-{burst[:8]}.com")],
-                        metadata={"run": burst},
-                    )
+            _place_orders(conn, burst, [f"burst-{n}-{burst[:8]}.com" for n in range(BURST)])
             took = wait_final(conn, burst, TIMEOUT)
             for process, rss in peak_rss(supervisor).items():
                 name = process.split("[")[0]

@@ -39,7 +39,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import signal
 import threading
@@ -84,27 +83,19 @@ class Outbox:
 
 
 def outcome_datum(row: Row) -> dict[str, Any]:
-    """A ``ProvisionOutcome`` from a row of ``outbox`` (``fetch_unsent`` reads the ids
-    and result_data as text; a row read as objects works too)."""
-    data = row["result_data"]
-    plans = row["order_item_plan_ids"] or []
+    """A ``ProvisionOutcome`` from a row of ``outbox`` as ``fetch_unsent`` reads it: the
+    ids, the plan ids and result_data already text, as the message carries them."""
     return {
-        "event_id": _text(row["event_id"]),
-        "request_id": _text(row["request_id"]),
-        "provision_id": None if row["provision_id"] is None else _text(row["provision_id"]),
+        "event_id": row["event_id"],
+        "request_id": row["request_id"],
+        "provision_id": row["provision_id"],
         "action": row["action"],
         "status": row["status"],
-        "order_item_plan_ids": plans
-        if plans and isinstance(plans[0], str)
-        else list(map(str, plans)),
+        "order_item_plan_ids": row["order_item_plan_ids"] or [],
         "result_message": row["result_message"],
-        "result_data": data if data is None or isinstance(data, str) else json.dumps(data),
+        "result_data": row["result_data"],
         "occurred_at": row["created_date"],
     }
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else str(value)
 
 
 def order_request_datum(row: Row) -> dict[str, Any]:
