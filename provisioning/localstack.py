@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -102,11 +103,32 @@ def _others_can_traverse(path: Path) -> bool:
     return True
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+def free_port(count: int = 1) -> int:
+    """The first of ``count`` consecutive TCP ports on 127.0.0.1 that can be bound now.
+
+    The ports lie below the kernel's ephemeral range: a port from that range can be
+    taken by any client socket (a Kafka or PostgreSQL connection) between this pick and
+    the server's bind, and the server then fails to start."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    picker = random.Random()  # noqa: S311 - a port pick, not a secret
+    for _ in range(100):
+        first = picker.randrange(10_000, max(10_001, low - count))
+        if all(_bindable(first + offset) for offset in range(count)):
+            return first
+    raise PortInUseError(f"no {count} consecutive free ports found on 127.0.0.1")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def check_port_free(port: int, what: str, variable: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -44,27 +43,14 @@ def _answers(url: str) -> bool:
         return False
 
 
-def wait_for(condition: object, timeout: float = 30.0) -> None:
+def wait_for(condition: object, log: Path | None = None, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if callable(condition) and condition():
             return
         time.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
-def consecutive_free_ports(count: int) -> int:
-    """The first of ``count`` consecutive free ports on 127.0.0.1."""
-    for _ in range(50):
-        first = free_port()
-        if first + count < 65535 and all(_free(first + i) for i in range(count)):
-            return first
-    raise AssertionError("no consecutive free ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+    tail = log.read_text()[-4000:] if log is not None and log.exists() else ""
+    raise AssertionError(f"condition not met in time\n{tail}")
 
 
 def get(url: str) -> tuple[int, str]:
@@ -79,7 +65,7 @@ def test_run_restarts_a_dead_component_and_stops_all_on_sigterm(
     services: Services, provisioning_db: str, tmp_path: Path
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONING_")}
-    first_port = consecutive_free_ports(len(COMPONENTS))
+    first_port = free_port(len(COMPONENTS))
     env.update(
         {
             "PROVISIONING_KAFKA_BOOTSTRAP_SERVERS": services.kafka_bootstrap,
@@ -97,19 +83,20 @@ def test_run_restarts_a_dead_component_and_stops_all_on_sigterm(
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_for(lambda: set(components_of(run.pid)) == set(COMPONENTS))
+        wait_for(lambda: set(components_of(run.pid)) == set(COMPONENTS), log)
         first = components_of(run.pid)
         # each child serves /healthz and /metrics on its own port, in COMPONENTS order
         for index, component in enumerate(COMPONENTS):
             base = f"http://127.0.0.1:{first_port + index}"
-            wait_for(lambda base=base: _answers(base + "/healthz"))
+            wait_for(lambda base=base: _answers(base + "/healthz"), log)
             assert get(base + "/healthz") == (200, "ok\n"), component
             status, metrics = get(base + "/metrics")
             assert status == 200
             assert "provisioning_" in metrics, component
         os.kill(first["executor"], signal.SIGKILL)
         wait_for(
-            lambda: components_of(run.pid).get("executor", first["executor"]) != first["executor"]
+            lambda: components_of(run.pid).get("executor", first["executor"]) != first["executor"],
+            log,
         )
         again = components_of(run.pid)
         assert set(again) == set(COMPONENTS)
