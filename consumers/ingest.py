@@ -9,6 +9,10 @@ per run of same-action requests, in offset order, so requests for one object
 apply in the order they were published. The database's triggers validate each
 row and create its job.
 
+Only the order service's topic (PROVISIONING_TOPIC_ORDERS) may name
+order_item_plan_ids: a request that names plans on any other topic is refused,
+so no requester can fail or complete another order's plans.
+
 A request the database refuses (SQLSTATE class PV, a bad value) becomes a
 *failed outcome* the requester sees on the outcomes topic; a message that does
 not decode goes to <topic>.dlq with the reason in its headers. Nothing is
@@ -28,6 +32,7 @@ import signal
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import partial
 from itertools import groupby
 from typing import Any
 from uuid import UUID
@@ -92,8 +97,20 @@ def _row(ord_: int, item: Item) -> dict[str, Any]:
     }
 
 
-def apply_requests(conn: psycopg.Connection[Any], items: Sequence[Item]) -> Counter[str]:
-    """Record a batch of requests: skip the known ones, insert the rest in offset order."""
+def _check_plans(item: Item, orders_topic: str) -> None:
+    if item.datum["order_item_plan_ids"] and item.message.topic() != orders_topic:
+        raise InvalidRequest(
+            f"order_item_plan_ids are accepted only on the order service's topic "
+            f"{orders_topic}, not on {item.message.topic()}"
+        )
+
+
+def apply_requests(
+    conn: psycopg.Connection[Any], items: Sequence[Item], *, orders_topic: str
+) -> Counter[str]:
+    """Record a batch of requests: skip the known ones, insert the rest in offset order.
+
+    ``orders_topic`` is the one topic whose requests may name order_item_plan_ids."""
     counts: Counter[str] = Counter()
     ids = [item.datum["request_id"] for item in items]
     known = {
@@ -107,6 +124,7 @@ def apply_requests(conn: psycopg.Connection[Any], items: Sequence[Item]) -> Coun
             counts["duplicates"] += 1
             continue
         known.add(request_id)  # the same request twice in one batch
+        _check_plans(item, orders_topic)
         fresh.append(item)
     rows = [(_action(item), _row(index, item)) for index, item in enumerate(fresh)]
     for action, run in groupby(rows, key=lambda pair: pair[0]):
@@ -125,11 +143,14 @@ def _storable(text: str, limit: int | None = None) -> str:
     return text if limit is None else clip(text, limit)
 
 
-def reject_request(conn: psycopg.Connection[Any], item: Item, error: Exception) -> Counter[str]:
+def reject_request(
+    conn: psycopg.Connection[Any], item: Item, error: Exception, *, orders_topic: str
+) -> Counter[str]:
     """A request the database refused: a duplicate is counted, anything else is a failed outcome.
 
     Whatever the request holds (NUL characters, megabytes of text), the rejection
-    stores only what PostgreSQL can hold: the reason and the key are cut short.
+    stores only what PostgreSQL can hold: the reason and the key are cut short. Its
+    outcome names the request's plans only when it came from ``orders_topic``.
     """
     state = getattr(error, "sqlstate", None)
     if state == "23505":
@@ -143,11 +164,16 @@ def reject_request(conn: psycopg.Connection[Any], item: Item, error: Exception) 
         query("ingest", "reject"),
         {
             "request_id": datum["request_id"],
+            "tenant_customer_id": datum["tenant_customer_id"],
             "action": action.table,
             "message": message,
             "sqlstate": state or "PV008",
             "message_key": _storable(key, 1000),
-            "order_item_plan_ids": datum["order_item_plan_ids"] or None,
+            "order_item_plan_ids": (
+                datum["order_item_plan_ids"] or None
+                if item.message.topic() == orders_topic
+                else None
+            ),
             "order_metadata": json.dumps(metadata or None),
             "traceparent": item.traceparent(),
         },
@@ -156,12 +182,19 @@ def reject_request(conn: psycopg.Connection[Any], item: Item, error: Exception) 
     return Counter({"rejected": 1})
 
 
-HANDLER = Handler(record=REQUEST, apply=apply_requests, reject=reject_request)
+def request_handler(settings: Settings) -> Handler:
+    """How ingest (and a replay) records requests, with the settings' orders topic."""
+    return Handler(
+        record=REQUEST,
+        apply=partial(apply_requests, orders_topic=settings.topic_orders),
+        reject=partial(reject_request, orders_topic=settings.topic_orders),
+    )
 
 
 def ingest_loop(settings: Settings, topics: Sequence[str], **options: Any) -> ConsumerLoop:
     """The ingest consumer for ``topics``, in the ingest consumer group."""
-    return group_loop(settings, HANDLER, topics=topics, group_id=settings.group_ingest, **options)
+    handler = request_handler(settings)
+    return group_loop(settings, handler, topics=topics, group_id=settings.group_ingest, **options)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -194,4 +227,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["HANDLER", "add_arguments", "apply_requests", "ingest_loop", "reject_request", "run"]
+__all__ = [
+    "add_arguments",
+    "apply_requests",
+    "ingest_loop",
+    "reject_request",
+    "request_handler",
+    "run",
+]

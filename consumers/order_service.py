@@ -7,7 +7,10 @@ or duplicated outcome changes nothing. A plan's status rolls up into its item
 and its order, and a completed plan releases the item's next stage of requests.
 
 Outcomes without plans (requests from other components than the order service)
-are counted and skipped. An outcome the order schema refuses goes to the DLQ.
+are counted and skipped. An outcome changes only plans that asked for its
+request (same request_id, same tenant_customer); any other plan it names is
+refused: counted, logged, never changed. An outcome the order schema refuses
+goes to the DLQ.
 
 Example:
   provisioning order-service
@@ -47,6 +50,7 @@ def apply_outcomes(conn: psycopg.Connection[Any], items: Sequence[Item]) -> Coun
             {
                 "ord": index,
                 "event_id": str(outcome["event_id"]),
+                "request_id": str(outcome["request_id"]),
                 "plan_ids": [str(plan) for plan in outcome["order_item_plan_ids"]],
                 "status": outcome["status"],
                 "message": outcome["result_message"],
@@ -54,10 +58,19 @@ def apply_outcomes(conn: psycopg.Connection[Any], items: Sequence[Item]) -> Coun
             }
         )
     if rows:
-        for _, applied in conn.execute(
+        for event_id, request_id, applied, refused in conn.execute(
             query("orders", "apply_outcomes"), {"rows": json.dumps(rows)}
         ):
             counts["applied" if applied else "duplicates"] += 1
+            if refused:
+                counts["refused_plans"] += len(refused)
+                log.warning(
+                    "outcome %s of request %s names plans that did not ask for it; "
+                    "left unchanged: %s",
+                    event_id,
+                    request_id,
+                    ", ".join(map(str, refused)),
+                )
     return counts
 
 

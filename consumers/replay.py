@@ -43,7 +43,7 @@ import psycopg
 
 from consumers.checkpoints import NoCommit
 from consumers.dead_letters import CountedDeadLetters, DeadLetters, KafkaDeadLetters
-from consumers.ingest import HANDLER
+from consumers.ingest import request_handler
 from consumers.loop import ConsumerLoop, Handler, Item
 from consumers.offsets import accept_relative_times, time_argument
 from consumers.sources import RangeError, RangeSource
@@ -158,7 +158,7 @@ class Replay:
         )
         self.loop = ConsumerLoop(
             settings,
-            DRY_RUN_HANDLER if dry_run else HANDLER,
+            DRY_RUN_HANDLER if dry_run else request_handler(settings),
             self.source,
             NoCommit(),
             self.dead_letters,

@@ -37,8 +37,8 @@ REVOKE ALL ON FUNCTION job_heartbeat(TEXT, UUID[], INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_complete(UUID, TEXT, JSONB, TEXT) FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_fail(UUID, TEXT, TEXT, JSONB, BOOLEAN, INTERVAL, INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_reclaim_expired(INTERVAL) FROM PUBLIC;
-REVOKE ALL ON FUNCTION provision_reject(UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT) FROM PUBLIC;
-REVOKE ALL ON FUNCTION orders.apply_outcome(UUID, UUID[], TEXT, TEXT, JSONB) FROM PUBLIC;
+REVOKE ALL ON FUNCTION provision_reject(UUID, UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT) FROM PUBLIC;
+REVOKE ALL ON FUNCTION orders.apply_outcome(UUID, UUID, UUID[], TEXT, TEXT, JSONB) FROM PUBLIC;
 REVOKE ALL ON FUNCTION orders.release_plans(UUID) FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA public TO provisioning_ingest, provisioning_executor,
@@ -53,7 +53,7 @@ GRANT SELECT, INSERT ON provision_domain, provision_domain_renew, provision_doma
                         provision_contact, provision_host, provision_ssl
    TO provisioning_ingest;
 GRANT SELECT ON provision_rejection TO provisioning_ingest;
-GRANT EXECUTE ON FUNCTION provision_reject(UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT)
+GRANT EXECUTE ON FUNCTION provision_reject(UUID, UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT)
    TO provisioning_ingest;
 -- class.provision: read every provision table at once (queries/provision.sql get_by_request_id)
 GRANT USAGE ON SCHEMA class TO provisioning_ingest, provisioning_executor;
@@ -82,7 +82,7 @@ GRANT SELECT ON orders.order_status, orders.order_item_status, orders.order_item
    TO provisioning_order_service;
 GRANT SELECT, INSERT, UPDATE ON orders."order", orders.order_item, orders.order_item_plan
    TO provisioning_order_service;
-GRANT EXECUTE ON FUNCTION orders.apply_outcome(UUID, UUID[], TEXT, TEXT, JSONB),
+GRANT EXECUTE ON FUNCTION orders.apply_outcome(UUID, UUID, UUID[], TEXT, TEXT, JSONB),
                           orders.release_plans(UUID)
    TO provisioning_order_service;
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from consumers.ingest import HANDLER, apply_requests
+from consumers.ingest import apply_requests, request_handler
 from consumers.loop import Handler, Item, group_loop
 from provisioning import observability
 from provisioning.settings import load_settings
@@ -26,16 +26,17 @@ from provisioning.settings import load_settings
 CRASH_EXIT_CODE = 70
 
 
-def apply_or_die(conn: psycopg.Connection[Any], items: Sequence[Item]) -> Counter[str]:
-    for item in items:
-        if str(item.datum["payload"].get("name", "")).startswith("poison"):
-            os._exit(CRASH_EXIT_CODE)
-    return apply_requests(conn, items)
-
-
 def main() -> int:
     settings = load_settings()
-    handler = Handler(record=HANDLER.record, apply=apply_or_die, reject=HANDLER.reject)
+    real = request_handler(settings)
+
+    def apply_or_die(conn: psycopg.Connection[Any], items: Sequence[Item]) -> Counter[str]:
+        for item in items:
+            if str(item.datum["payload"].get("name", "")).startswith("poison"):
+                os._exit(CRASH_EXIT_CODE)
+        return apply_requests(conn, items, orders_topic=settings.topic_orders)
+
+    handler = Handler(record=real.record, apply=apply_or_die, reject=real.reject)
     loop = group_loop(
         settings,
         handler,

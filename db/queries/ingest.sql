@@ -142,5 +142,5 @@ SELECT r.request_id, r.tenant_customer_id, accreditation_id_from_name(r.accredit
 
 -- name: reject
 -- A request that decoded but failed validation: a failed outcome for the requester.
-SELECT provision_reject(%(request_id)s::UUID, %(action)s, %(message)s, %(sqlstate)s, %(message_key)s,
+SELECT provision_reject(%(request_id)s::UUID, %(tenant_customer_id)s::UUID, %(action)s, %(message)s, %(sqlstate)s, %(message_key)s,
                         %(order_item_plan_ids)s::UUID[], %(order_metadata)s::JSONB, %(traceparent)s)

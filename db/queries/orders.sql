@@ -1,9 +1,11 @@
 -- Named queries for the order service (schema orders).
 
 -- name: apply_outcome
--- TRUE when applied now, FALSE when the event was applied before.
-SELECT orders.apply_outcome(%(event_id)s::UUID, %(plan_ids)s::UUID[], %(status)s,
-                            %(message)s, %(data)s::JSONB) AS applied;
+-- applied: TRUE when applied now, FALSE when the event was applied before;
+-- refused: the named plans that did not ask for this request (left unchanged).
+SELECT a.applied, a.refused
+  FROM orders.apply_outcome(%(event_id)s::UUID, %(request_id)s::UUID, %(plan_ids)s::UUID[],
+                            %(status)s, %(message)s, %(data)s::JSONB) AS a;
 
 -- name: create_order
 -- id: optional (the caller may choose it, e.g. to reference it in requests).
@@ -69,11 +71,13 @@ SELECT p.id,
 
 -- name: apply_outcomes
 -- A batch of outcomes, in offset order (`ord`); one row per outcome: applied
--- now (TRUE) or before (FALSE). %(rows)s: JSON array of {ord, event_id,
--- plan_ids, status, message, data}.
-SELECT r.event_id,
-       orders.apply_outcome(r.event_id, r.plan_ids, r.status, r.message, r.data) AS applied
+-- now (TRUE) or before (FALSE), and the plans refused (see orders.apply_outcome).
+-- %(rows)s: JSON array of {ord, event_id, request_id, plan_ids, status, message, data}.
+SELECT r.event_id, r.request_id, a.applied, a.refused
   FROM (SELECT *
           FROM jsonb_to_recordset(%(rows)s::JSONB)
-            AS x(ord INT, event_id UUID, plan_ids UUID[], status TEXT, message TEXT, data JSONB)
+            AS x(ord INT, event_id UUID, request_id UUID, plan_ids UUID[], status TEXT,
+                 message TEXT, data JSONB)
          ORDER BY x.ord) AS r
+  CROSS JOIN LATERAL orders.apply_outcome(r.event_id, r.request_id, r.plan_ids, r.status,
+                                          r.message, r.data) AS a

@@ -5,7 +5,7 @@
 -- name: reject
 -- Record a request that failed validation as a failed outcome; idempotent by
 -- request_id; returns the outcome's event_id.
-SELECT provision_reject(%(request_id)s::UUID, %(action)s, %(message)s, %(sqlstate)s, %(message_key)s,
+SELECT provision_reject(%(request_id)s::UUID, %(tenant_customer_id)s::UUID, %(action)s, %(message)s, %(sqlstate)s, %(message_key)s,
                         %(order_item_plan_ids)s::UUID[], %(order_metadata)s::JSONB, %(traceparent)s) AS event_id;
 
 -- name: get_by_request_id

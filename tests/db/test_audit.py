@@ -47,7 +47,7 @@ def test_insert_and_updates_of_a_provision_are_logged_with_old_and_new_values(db
     assert new["id"] == str(row["id"])
     assert new["name"] == "audit-me.com"
     assert new["registration_period"] == 3
-    assert new["pw"] == "Audit-Pw-1"
+    assert new["pw"] == "redacted"  # the auth code never reaches the log
     assert new["tenant_customer_id"] == str(ALICE)
     assert new["request_id"] == str(row["request_id"])
     assert new["status_id"] == _status_id(db, "pending")
@@ -73,6 +73,42 @@ def test_insert_and_updates_of_a_provision_are_logged_with_old_and_new_values(db
     (domain_insert,) = _log(db, "domain", domain_id)
     assert domain_insert["operation"] == "INSERT"
     assert domain_insert["new_value"]["roid"] == "D-AUDIT"
+    assert domain_insert["new_value"]["auth_info"] == "redacted"
+    assert "Audit-Pw-1" not in scalar(
+        db, "SELECT string_agg(new_value::TEXT, '') FROM audit_trail_log"
+    )
+
+
+def test_a_changed_auth_code_is_logged_as_changed_never_in_clear(db: Conn) -> None:
+    row = insert_provision(
+        db,
+        "provision_contact",
+        handle="audit-pw",
+        name="Pw Owner",
+        email="a@example.net",
+        city="X",
+        country_code="DE",
+        pw="First-Secret-1",
+    )
+    db.execute(
+        "UPDATE provision_contact SET pw = 'Second-Secret-2' WHERE id = %(id)s", {"id": row["id"]}
+    )
+    db.execute(
+        "UPDATE provision_contact SET pw = pw, city = 'Y' WHERE id = %(id)s", {"id": row["id"]}
+    )
+    inserted, changed, kept = _log(db, "provision_contact", row["id"])
+    assert inserted["new_value"]["pw"] == "redacted"
+    # a change of the secret alone is still a logged change
+    assert (changed["old_value"]["pw"], changed["new_value"]["pw"]) == (
+        "redacted",
+        "redacted (changed)",
+    )
+    assert (kept["old_value"]["pw"], kept["new_value"]["pw"]) == ("redacted", "redacted")
+    everything = scalar(
+        db, "SELECT string_agg(concat(old_value::TEXT, new_value::TEXT), '') FROM audit_trail_log"
+    )
+    assert "First-Secret-1" not in everything
+    assert "Second-Secret-2" not in everything
 
 
 def test_a_direct_update_is_logged_and_a_no_op_update_is_not(db: Conn) -> None:

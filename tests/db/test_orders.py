@@ -12,6 +12,7 @@ import pytest
 
 from tests.db.helpers import (
     ALICE,
+    BOB,
     Conn,
     Row,
     claim_job,
@@ -71,14 +72,23 @@ def apply(
     status: str | None,
     *,
     event_id: uuid.UUID | None = None,
+    request_id: uuid.UUID | None = None,
     message: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> bool:
+    """Apply an outcome of ``request_id`` (by default the request of the first plan)."""
+    if request_id is None and plan_ids:
+        request_id = scalar(
+            conn,
+            "SELECT request_id FROM orders.order_item_plan WHERE id = %(id)s",
+            {"id": plan_ids[0]},
+        )
     rows = named(
         conn,
         "orders",
         "apply_outcome",
         event_id=event_id or uuid.uuid4(),
+        request_id=request_id,
         plan_ids=plan_ids,
         status=status,
         message=message,
@@ -132,8 +142,9 @@ def test_completed_plans_complete_items_and_the_order(db: Conn) -> None:
     assert plans(db, order)[order.plans[second_item][0]]["status"] == "processing"
     assert item_statuses(db, order) == ["processing", "processing"]
 
-    # the rest: every item complete, the order successful
-    assert apply(db, [order.plans[first_item][1], *order.plans[second_item]], "completed")
+    # the rest (each plan its own request's outcome): every item complete, the order successful
+    for plan_id in [order.plans[first_item][1], *order.plans[second_item]]:
+        assert apply(db, [plan_id], "completed")
     assert {p["status"] for p in plans(db, order).values()} == {"completed"}
     assert item_statuses(db, order) == ["complete", "complete"]
     assert order_status(db, order.id) == "successful"
@@ -179,9 +190,15 @@ def test_outcomes_from_the_outbox_roll_up_the_order(db: Conn) -> None:
     order = create_order(db, [["provision_domain"], ["provision_domain"]])
     requests = []
     for index, item in enumerate(order.items):
+        (plan_id,) = order.plans[item]
         row = insert_provision(
             db,
             "provision_domain",
+            request_id=scalar(
+                db,
+                "SELECT request_id FROM orders.order_item_plan WHERE id = %(id)s",
+                {"id": plan_id},
+            ),
             name=f"ordered{index}.com",
             order_item_plan_ids=order.plans[item],
             order_metadata={"order_id": str(order.id)},
@@ -199,6 +216,7 @@ def test_outcomes_from_the_outbox_roll_up_the_order(db: Conn) -> None:
             event["order_item_plan_ids"],
             event["status"],
             event_id=event["event_id"],
+            request_id=event["request_id"],
             message=event["result_message"],
             data=event["result_data"],
         )
@@ -216,3 +234,125 @@ def test_an_unknown_status_is_refused(db: Conn, status: str | None) -> None:
     order = create_order(db, [["provision_domain"]])
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="unknown status"):
         apply(db, order.plans[order.items[0]], status)
+
+
+def _plan_request(conn: Conn, plan_id: uuid.UUID) -> uuid.UUID:
+    return uuid.UUID(
+        str(
+            scalar(
+                conn,
+                "SELECT request_id FROM orders.order_item_plan WHERE id = %(id)s",
+                {"id": plan_id},
+            )
+        )
+    )
+
+
+def _plan_status(conn: Conn, plan_id: uuid.UUID) -> str:
+    return str(
+        scalar(
+            conn,
+            "SELECT s.name FROM orders.order_item_plan p"
+            " JOIN orders.order_item_plan_status s ON s.id = p.status_id WHERE p.id = %(id)s",
+            {"id": plan_id},
+        )
+    )
+
+
+def test_an_outcome_of_another_request_leaves_the_named_plans_alone(db: Conn) -> None:
+    """A request (of any tenant) that names another order's plans gets an outcome that
+    names them too: it is refused for those plans, and their own outcome still applies."""
+    victim = create_order(db, [["provision_domain"]])
+    (victim_plan,) = victim.plans[victim.items[0]]
+    attacker = insert_provision(db, "provision_domain", tenant_customer_id=BOB, name="attacker.com")
+    rows = named(
+        db,
+        "orders",
+        "apply_outcome",
+        event_id=uuid.uuid4(),
+        request_id=attacker["request_id"],
+        plan_ids=[victim_plan],
+        status="failed",
+        message="forged",
+    )
+    assert rows[0]["applied"] is True  # the event is recorded (a replay is a duplicate) ...
+    assert rows[0]["refused"] == [victim_plan]  # ... but changes nothing
+    assert _plan_status(db, victim_plan) == "new"
+    assert order_status(db, victim.id) == "created"
+
+    # the victim's real outcome still applies
+    assert apply(db, [victim_plan], "completed")
+    assert _plan_status(db, victim_plan) == "completed"
+    assert order_status(db, victim.id) == "successful"
+
+
+def test_an_outcome_for_a_plans_request_id_recorded_for_another_tenant_is_refused(
+    db: Conn,
+) -> None:
+    """Someone who learnt a plan's request_id and got it recorded first, as another
+    tenant_customer, cannot complete that plan with it."""
+    victim = create_order(db, [["provision_domain"]])  # ALICE's order
+    (victim_plan,) = victim.plans[victim.items[0]]
+    stolen = _plan_request(db, victim_plan)
+    insert_provision(
+        db, "provision_domain", tenant_customer_id=BOB, request_id=stolen, name="stolen.com"
+    )
+    rows = named(
+        db,
+        "orders",
+        "apply_outcome",
+        event_id=uuid.uuid4(),
+        request_id=stolen,
+        plan_ids=[victim_plan],
+        status="completed",
+    )
+    assert rows[0]["refused"] == [victim_plan]
+    assert _plan_status(db, victim_plan) == "new"
+
+    # a rejection keeps the tenant its request named: same rule
+    other = create_order(db, [["provision_domain"]])
+    (other_plan,) = other.plans[other.items[0]]
+    rejected = _plan_request(db, other_plan)
+    named(
+        db,
+        "provision",
+        "reject",
+        request_id=rejected,
+        tenant_customer_id=BOB,
+        action="provision_domain",
+        message="bad name",
+    )
+    rows = named(
+        db,
+        "orders",
+        "apply_outcome",
+        event_id=uuid.uuid4(),
+        request_id=rejected,
+        plan_ids=[other_plan],
+        status="failed",
+    )
+    assert rows[0]["refused"] == [other_plan]
+    assert _plan_status(db, other_plan) == "new"
+
+
+def test_an_outcome_applies_to_the_plan_of_its_own_tenants_request(db: Conn) -> None:
+    order = create_order(db, [["provision_domain"]])
+    (plan,) = order.plans[order.items[0]]
+    insert_provision(
+        db,
+        "provision_domain",
+        tenant_customer_id=ALICE,
+        request_id=_plan_request(db, plan),
+        name="mine.com",
+    )
+    rows = named(
+        db,
+        "orders",
+        "apply_outcome",
+        event_id=uuid.uuid4(),
+        request_id=_plan_request(db, plan),
+        plan_ids=[plan],
+        status="completed",
+    )
+    assert (rows[0]["applied"], rows[0]["refused"]) == (True, [])
+    assert _plan_status(db, plan) == "completed"

@@ -156,6 +156,7 @@ def test_relay_reads_the_outbox_and_marks_it_sent_only(db: Conn, provisioning_db
 
 def test_order_service_owns_orders_only(db: Conn, provisioning_db: str) -> None:
     with as_role(provisioning_db, "provisioning_order_service") as orders:
+        request_id = uuid.uuid4()
         order_id = named(orders, "orders", "create_order", tenant_customer_id=uuid.uuid4())[0]["id"]
         item_id = named(
             orders,
@@ -172,13 +173,14 @@ def test_order_service_owns_orders_only(db: Conn, provisioning_db: str) -> None:
             "create_order_item_plan",
             order_item_id=item_id,
             action="provision_domain",
-            request_id=uuid.uuid4(),
+            request_id=request_id,
         )[0]["id"]
         applied = named(
             orders,
             "orders",
             "apply_outcome",
             event_id=uuid.uuid4(),
+            request_id=request_id,
             plan_ids=[plan_id],
             status="completed",
         )

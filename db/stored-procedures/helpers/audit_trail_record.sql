@@ -1,6 +1,7 @@
 -- AFTER UPDATE OR DELETE row trigger for every table inheriting
 -- class.audit_trail: logs the operation with the old and new row as JSONB
 -- (inserts are logged per statement by audit_trail_record_inserts).
+-- Secret columns are kept redacted (audit_redact).
 -- SECURITY DEFINER: callers need no privilege on audit_trail_log.
 CREATE OR REPLACE FUNCTION audit_trail_record()
 RETURNS TRIGGER
@@ -16,8 +17,9 @@ BEGIN
         v_old := to_jsonb(OLD);
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        v_new := to_jsonb(NEW);
+        v_new := audit_redact(to_jsonb(NEW), v_old);
     END IF;
+    v_old := audit_redact(v_old);
     -- an UPDATE that changed nothing but the audit columns is not worth a row
     IF TG_OP = 'UPDATE'
        AND (v_old - 'updated_date' - 'updated_by') = (v_new - 'updated_date' - 'updated_by') THEN

@@ -1,6 +1,7 @@
 -- AFTER INSERT ... FOR EACH STATEMENT trigger (REFERENCING NEW TABLE AS
 -- new_rows) for every table inheriting class.audit_trail: logs the inserted
--- rows with one INSERT ... SELECT instead of one INSERT per row.
+-- rows with one INSERT ... SELECT instead of one INSERT per row, secret columns
+-- redacted (audit_redact).
 --
 -- Inserts only: rows are always inserted into the table itself, whose statement
 -- triggers fire. UPDATE and DELETE stay row-level (audit_trail_record), since a
@@ -15,7 +16,7 @@ AS $$
 BEGIN
     INSERT INTO audit_trail_log (table_name, operation, object_id, old_value, new_value)
     SELECT TG_TABLE_NAME, 'INSERT', (n.v ->> 'id')::UUID, NULL, n.v
-      FROM (SELECT to_jsonb(r) AS v FROM new_rows r) AS n;
+      FROM (SELECT audit_redact(to_jsonb(r)) AS v FROM new_rows r) AS n;
     RETURN NULL;
 END;
 $$;

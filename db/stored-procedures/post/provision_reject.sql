@@ -5,9 +5,14 @@
 -- was accepted as a provision, writes nothing and returns that provision's
 -- outcome event_id (NULL while it is not final).
 -- message_key: order_metadata->>'order_id' when present, else p_message_key,
--- else '<action>:<request_id>'.
+-- else '<action>:<request_id>'. p_tenant_customer_id: the tenant_customer the
+-- request named (not checked: it may be why the request failed); the order
+-- service applies the outcome only to that tenant's plans.
+DROP FUNCTION IF EXISTS provision_reject(UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT);
+
 CREATE OR REPLACE FUNCTION provision_reject(
     p_request_id          UUID,
+    p_tenant_customer_id  UUID,
     p_action              TEXT,
     p_message             TEXT,
     p_sqlstate            TEXT,
@@ -39,8 +44,8 @@ BEGIN
         RETURN (SELECT event_id FROM outbox WHERE request_id = p_request_id ORDER BY id LIMIT 1);
     END IF;
 
-    INSERT INTO provision_rejection (request_id, action, event_id, sqlstate, message)
-    VALUES (p_request_id, p_action, v_event_id, p_sqlstate, v_message)
+    INSERT INTO provision_rejection (request_id, tenant_customer_id, action, event_id, sqlstate, message)
+    VALUES (p_request_id, p_tenant_customer_id, p_action, v_event_id, p_sqlstate, v_message)
     ON CONFLICT (request_id) DO NOTHING;
     IF NOT FOUND THEN
         RETURN (SELECT event_id FROM provision_rejection WHERE request_id = p_request_id);
@@ -59,4 +64,4 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON FUNCTION provision_reject(UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT) FROM PUBLIC;
+REVOKE ALL ON FUNCTION provision_reject(UUID, UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT) FROM PUBLIC;

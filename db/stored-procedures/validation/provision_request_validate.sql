@@ -3,8 +3,9 @@
 --   1. a request_id already recorded in this table, or already rejected by
 --      provision_reject, is a duplicate: SQLSTATE 23505 (unique_violation),
 --      never a validation failure;
---   2. columns the system owns (status, job, result, audit) are reset, and
---      the row gets the id of the job created after the statement;
+--   2. columns the system owns (id, status, job, result, audit) are reset,
+--      and the row gets the id of the job created after the statement; the
+--      id is the backend's idempotency key, so no requester may choose it;
 --   3. tenant_customer and accreditation are checked (PV002),
 --      order_metadata must be a JSON object (PV008), an invalid
 --      traceparent is dropped (W3C: ignore, do not fail).
@@ -49,6 +50,7 @@ BEGIN
     -- System columns start from scratch whatever the inserter sent. Direct
     -- assignments: PL/pgSQL compiles a trigger function per table, so a branch
     -- naming a column another table lacks is never run for that table.
+    NEW.id               := gen_random_uuid();
     NEW.status_id        := v_pending;
     -- the job provision_create_jobs inserts after the statement
     NEW.job_id           := gen_random_uuid();
