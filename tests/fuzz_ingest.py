@@ -46,7 +46,7 @@ import atheris
 import psycopg
 
 with atheris.instrument_imports():
-    from consumers.ingest import HANDLER
+    from consumers.ingest import apply_requests, reject_request
     from consumers.loop import Item
     from provisioning.errors import DecodeError
     from provisioning.failures import REASON_BYTES, describe, is_transient
@@ -76,11 +76,20 @@ SEEDS: list[dict[str, Any]] = [
 ]
 
 
+ORDERS_TOPIC = "provisioning.orders"
+
+
 class _Message:
-    """What the handler reads of a Kafka message: its headers."""
+    """What the handler reads of a Kafka message: its headers and topic."""
+
+    def __init__(self, topic: str) -> None:
+        self._topic = topic
 
     def headers(self) -> list[tuple[str, bytes]]:
         return []
+
+    def topic(self) -> str:
+        return self._topic
 
 
 _SCALARS: dict[str, Any] = {
@@ -219,11 +228,12 @@ def fuzz(url: str, stats: Path, libfuzzer_args: list[str]) -> None:
         except DecodeError:
             seen["undecodable"] += 1
             return
-        item = Item(_Message(), datum)  # type: ignore[arg-type]
+        topic = ORDERS_TOPIC if data[0] % 2 else "provisioning.actions"
+        item = Item(_Message(topic), datum)  # type: ignore[arg-type]
         with conn.transaction(force_rollback=True):
             try:
                 with conn.transaction():
-                    HANDLER.apply(conn, [item])
+                    apply_requests(conn, [item], orders_topic=ORDERS_TOPIC)
                 seen["recorded"] += 1
                 return
             except Exception as exc:  # noqa: BLE001 - the property is about any failure
@@ -236,7 +246,7 @@ def fuzz(url: str, stats: Path, libfuzzer_args: list[str]) -> None:
             seen[f"refused: {type(failure).__name__}"] += 1
             try:
                 with conn.transaction():
-                    HANDLER.reject(conn, item, failure)
+                    reject_request(conn, item, failure, orders_topic=ORDERS_TOPIC)
                 seen["rejected"] += 1
             except Exception as exc:
                 if is_transient(exc) or conn.broken:
