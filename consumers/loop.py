@@ -48,7 +48,7 @@ from consumers.sources import Callbacks, GroupSource, Source
 from provisioning import observability
 from provisioning.errors import DecodeError, QuarantinedMessage
 from provisioning.failures import describe, is_transient
-from provisioning.service import Service
+from provisioning.service import COMPONENT_ROLES, Service
 from provisioning.settings import Settings
 from schemas.codec import Codec, codec_from_settings
 
@@ -131,13 +131,19 @@ class ConsumerLoop(Service[Any]):
         component: str | None = None,
         read_only: bool = False,
     ) -> None:
-        super().__init__(settings, f"provisioning:{source.group_id}", read_only=read_only)
+        # the metrics label; by default the handler's module (ingest, order-service)
+        component = component or observability.handler_component(handler.apply)
+        super().__init__(
+            settings,
+            f"provisioning:{source.group_id}",
+            read_only=read_only,
+            role=COMPONENT_ROLES.get(component),
+        )
         self.handler = handler
         self.source = source
         self.checkpoint = checkpoint
         self.dead_letters = dead_letters
-        # the metrics label; by default the handler's module (ingest, order-service)
-        self.component = component or observability.handler_component(handler.apply)
+        self.component = component
         self.codec = codec or codec_from_settings(settings)
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout

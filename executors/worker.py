@@ -46,7 +46,7 @@ from executors.backends.base import Backend, BackendError
 from executors.handlers import HANDLERS, Handler, InvalidJob, Job
 from provisioning import observability
 from provisioning.failures import describe, is_transient
-from provisioning.service import Service
+from provisioning.service import COMPONENT_ROLES, Service
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 
@@ -109,7 +109,12 @@ class Worker(Service[dict[str, Any]]):
         types: Sequence[str] | None = None,
     ) -> None:
         owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        super().__init__(settings, f"provisioning-executor:{owner}", row_factory=dict_row)
+        super().__init__(
+            settings,
+            f"provisioning-executor:{owner}",
+            row_factory=dict_row,
+            role=COMPONENT_ROLES["executor"],
+        )
         self.backend = backend
         self.handlers = dict(handlers)
         self.owner = owner

@@ -57,7 +57,7 @@ from producers.requests import CONTENT_TYPE as REQUEST_CONTENT_TYPE
 from provisioning import kafka, observability
 from provisioning.errors import ProvisioningError
 from provisioning.failures import is_transient
-from provisioning.service import Service
+from provisioning.service import COMPONENT_ROLES, Service
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 from schemas.codec import Codec, codec_from_settings
@@ -166,6 +166,7 @@ class Relay(Service[Row]):
             f"provisioning-relay:{outbox.name}",
             row_factory=dict_row,
             backoff_seconds=backoff_seconds,
+            role=COMPONENT_ROLES["relay"],
         )
         self.outbox = outbox
         self.topic = outbox.topic(settings)

@@ -17,6 +17,7 @@ each; none of them raises on a Kafka or database error.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import sys
@@ -138,6 +139,8 @@ _JOB_OUTCOMES = {"retry": "retried"}
 
 def handler_component(func: Callable[..., object]) -> str:
     """The component of a consumer handler: its module's name (order_service -> order-service)."""
+    while isinstance(func, functools.partial):
+        func = func.func
     return func.__module__.rpartition(".")[2].replace("_", "-")
 
 

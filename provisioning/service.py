@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import RowFactory, TupleRow, tuple_row
 
 from provisioning import observability
@@ -30,6 +31,16 @@ Row = TypeVar("Row")
 T = TypeVar("T")
 
 MAX_BACKOFF_SECONDS = 30.0
+
+# The database role each component works as (db/roles.sql): after connecting, a
+# component does SET ROLE to it unless PROVISIONING_DATABASE_SET_ROLE is false.
+COMPONENT_ROLES = {
+    "ingest": "provisioning_ingest",
+    "replay": "provisioning_ingest",
+    "executor": "provisioning_executor",
+    "relay": "provisioning_relay",
+    "order-service": "provisioning_order_service",
+}
 
 
 class Backoff:
@@ -60,9 +71,11 @@ class Service(Generic[Row]):
         row_factory: RowFactory[Row] | None = None,
         backoff_seconds: float = 0.5,
         read_only: bool = False,
+        role: str | None = None,
     ) -> None:
         self.settings = settings
         self.name = name  # application_name in pg_stat_activity
+        self.role = role  # SET ROLE on every connection (COMPONENT_ROLES)
         self.stop_event = threading.Event()
         self.wake_event = threading.Event()
         self.backoff = Backoff(backoff_seconds)
@@ -101,6 +114,8 @@ class Service(Generic[Row]):
                 row_factory=factory,
                 application_name=self.name,
             )
+            if self.role is not None and self.settings.database_set_role:
+                self._conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self.role)))
             if self._read_only:
                 self._conn.read_only = True
         return self._conn
@@ -172,4 +187,4 @@ class Service(Generic[Row]):
         self.listening.clear()
 
 
-__all__ = ["MAX_BACKOFF_SECONDS", "Backoff", "Service", "TupleRow"]
+__all__ = ["COMPONENT_ROLES", "MAX_BACKOFF_SECONDS", "Backoff", "Service", "TupleRow"]

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         SecretStr("postgresql://postgres@127.0.0.1:5432/provisioning"),
         description="libpq URL of the provisioning database (secret: it may hold a password).",
     )
+    database_set_role: bool = Field(
+        True,
+        description="Each component switches to its own role after connecting (SET ROLE "
+        "provisioning_ingest, _executor, _relay, _order_service), so it can do only what "
+        "db/roles.sql grants that role. Off: components run as the login role.",
+    )
 
     # --- job executors -----------------------------------------------------------
     backend: Literal["sandbox"] = Field(

@@ -150,7 +150,7 @@ def test_the_same_request_published_twice_is_one_provision(pipeline: Pipeline) -
 def test_bad_messages_are_handled_while_the_good_around_them_are_ingested(
     pipeline: Pipeline, services: Services
 ) -> None:
-    topic = pipeline.settings.topic_actions
+    topic = pipeline.settings.topic_orders  # the order service's: its requests name plans
     raw = Producer({"bootstrap.servers": services.kafka_bootstrap})
     codec = SingleObjectCodec()
 

@@ -44,10 +44,15 @@ def outbox_actions(db: Conn) -> list[str]:
 
 
 def finish(db: Conn, plan_id: uuid.UUID, status: str, message: str | None = None) -> bool:
+    """The outcome of the plan's own request."""
+    request_id = scalar(
+        db, "SELECT request_id FROM orders.order_item_plan WHERE id = %(id)s", {"id": plan_id}
+    )
     row = db.execute(
         query("orders", "apply_outcome"),
         {
             "event_id": uuid.uuid4(),
+            "request_id": request_id,
             "plan_ids": [plan_id],
             "status": status,
             "message": message,

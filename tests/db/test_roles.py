@@ -149,6 +149,12 @@ def test_relay_reads_the_outbox_and_marks_it_sent_only(db: Conn, provisioning_db
         assert named(relay, "outbox", "count_unsent")[0]["unsent"] == 0
         _refused(lambda: relay.execute("UPDATE outbox SET status = 'failed'"))
         _refused(lambda: relay.execute("DELETE FROM outbox"))
+        _refused(
+            lambda: relay.execute(
+                "UPDATE provision_domain"
+                " SET status_id = tc_id_from_name('provision_status', 'failed')"
+            )
+        )
         _refused(lambda: fetch_all(relay, "SELECT * FROM job"))
         _refused(lambda: claim(relay))
     assert outbox(db, row["request_id"])[0]["sent_date"] is not None
@@ -191,4 +197,6 @@ def test_order_service_owns_orders_only(db: Conn, provisioning_db: str) -> None:
         _refused(lambda: fetch_all(orders, "SELECT * FROM outbox"))
         _refused(lambda: insert_provision(orders, "provision_domain", name="o.com"))
         _refused(lambda: claim(orders))
+        _refused(lambda: fetch_all(orders, "SELECT * FROM job"))
+        _refused(lambda: orders.execute("UPDATE job SET attempts = 0"))
         _refused(lambda: orders.execute("DELETE FROM orders.processed_event"))

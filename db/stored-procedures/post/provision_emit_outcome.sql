@@ -1,6 +1,8 @@
 -- AFTER UPDATE OF status_id on every provision table: when the provision
 -- reaches a final status (completed or failed), writes its outcome to the
--- outbox in the same transaction (at most one per provision).
+-- outbox in the same transaction (at most one per provision). What it writes
+-- is bounded, so every outcome can be published: the message at most 2000
+-- characters, result data over 64 KiB replaced by a note of its size.
 CREATE OR REPLACE FUNCTION provision_emit_outcome()
 RETURNS TRIGGER
 LANGUAGE plpgsql
@@ -17,7 +19,11 @@ BEGIN
     INSERT INTO outbox (request_id, provision_id, action, status, order_item_plan_ids,
                         result_message, result_data, message_key, traceparent)
     VALUES (NEW.request_id, NEW.id, TG_TABLE_NAME, v_status.name, NEW.order_item_plan_ids,
-            NEW.result_message, NEW.result_data, provision_message_key(TG_TABLE_NAME, to_jsonb(NEW)),
+            left(NEW.result_message, 2000),
+            CASE WHEN octet_length(NEW.result_data::TEXT) > 65536
+                 THEN jsonb_build_object('truncated', TRUE, 'bytes', octet_length(NEW.result_data::TEXT))
+                 ELSE NEW.result_data END,
+            provision_message_key(TG_TABLE_NAME, to_jsonb(NEW)),
             NEW.traceparent)
     ON CONFLICT (provision_id) WHERE provision_id IS NOT NULL DO NOTHING;
     RETURN NULL;

@@ -28,7 +28,8 @@ SET search_path = public, pg_temp
 AS $$
 DECLARE
     v_event_id UUID := gen_random_uuid();
-    v_message  TEXT := COALESCE(NULLIF(p_message, ''), 'request failed validation');
+    -- bounded, like every outcome (provision_emit_outcome)
+    v_message  TEXT := left(COALESCE(NULLIF(p_message, ''), 'request failed validation'), 2000);
     v_key      TEXT;
 BEGIN
     IF p_request_id IS NULL THEN
@@ -51,9 +52,9 @@ BEGIN
         RETURN (SELECT event_id FROM provision_rejection WHERE request_id = p_request_id);
     END IF;
 
-    v_key := COALESCE(NULLIF(p_order_metadata ->> 'order_id', ''),
-                      NULLIF(p_message_key, ''),
-                      p_action || ':' || p_request_id::TEXT);
+    v_key := left(COALESCE(NULLIF(p_order_metadata ->> 'order_id', ''),
+                           NULLIF(p_message_key, ''),
+                           p_action || ':' || p_request_id::TEXT), 1000);
     INSERT INTO outbox (event_id, request_id, provision_id, action, status, order_item_plan_ids,
                         result_message, result_data, message_key, traceparent)
     VALUES (v_event_id, p_request_id, NULL, p_action, 'failed', p_order_item_plan_ids,
