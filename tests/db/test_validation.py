@@ -885,6 +885,8 @@ def test_a_duplicate_request_id_is_a_unique_violation(db: Conn, table: str) -> N
         CONTACT: A_CONTACT,
         SSL: {"common_name": "dup.example.com"},
     }[table]
+    if table == SSL:
+        register_domain(db, "example.com")
     first = insert_provision(db, table, **params)
     before = counts(db)
 
@@ -913,3 +915,41 @@ def test_names_are_normalised_before_the_rules_apply(db: Conn) -> None:
     with pytest.raises(psycopg.Error) as raised:
         insert_provision(db, D, name=" TAKEN.Com. ")
     assert raised.value.sqlstate == "PV005"
+
+
+@pytest.mark.parametrize(
+    ("names", "refused"),
+    [
+        pytest.param(("shop.example.com", []), None, id="a-name-under-a-held-domain"),
+        pytest.param(("example.com", ["*.example.com"]), None, id="the-domain-and-a-wildcard"),
+        pytest.param(("elsewhere.com", []), "'elsewhere.com'", id="a-name-held-nowhere"),
+        pytest.param(("www.bobs.com", []), "'www.bobs.com'", id="another-tenants-domain"),
+        pytest.param(
+            ("example.com", ["www.example.com", "x.bobs.com"]),
+            "'x.bobs.com'",
+            id="one-san-not-held",
+        ),
+        pytest.param(("notexample.com", []), "'notexample.com'", id="a-suffix-is-not-a-label"),
+        pytest.param(("gone.com", []), "'gone.com'", id="a-domain-in-redemption"),
+    ],
+)
+def test_a_certificate_is_only_for_names_the_tenant_customer_holds(
+    db: Conn, names: tuple[str, list[str]], refused: str | None
+) -> None:
+    register_domain(db, "example.com")
+    register_domain(db, "bobs.com", tenant_customer_id=BOB)
+    register_domain(db, "gone.com")
+    db.execute("UPDATE domain SET status = 'redemption' WHERE name = 'gone.com'")
+    common_name, sans = names
+    if refused is None:
+        row = insert_provision(db, SSL, common_name=common_name, sans=sans)
+        assert row["status"] == "pending"
+        return
+    before = counts(db)
+    with pytest.raises(psycopg.Error) as raised:
+        insert_provision(db, SSL, common_name=common_name, sans=sans)
+    assert raised.value.sqlstate == "PV006"
+    assert raised.value.diag.message_primary == (
+        f"{refused} is neither a domain this tenant_customer holds nor a name under one"
+    )
+    assert counts(db) == before

@@ -4,6 +4,10 @@
 -- (a PEM certificate request) or key_type, not both (PV008); a wildcard needs
 -- validation_method dns (PV008). NULL key_type without CSR means
 -- ecdsa-p256, NULL validity_days 365, NULL validation_method dns.
+-- Every name (common_name and sans, a wildcard's '*.' left out) must be the
+-- tenant_customer's: a domain it holds here (status ok) or a name under one
+-- (PV006). The certificate authorities served today prove no domain control,
+-- so a name held elsewhere cannot be certified.
 CREATE OR REPLACE FUNCTION provision_ssl_validate()
 RETURNS TRIGGER
 LANGUAGE plpgsql
@@ -77,6 +81,23 @@ BEGIN
     IF v_wildcard AND NEW.validation_method <> 'dns' THEN
         RAISE EXCEPTION 'a wildcard name needs validation_method dns, not %', NEW.validation_method
             USING ERRCODE = 'PV008', COLUMN = 'validation_method', TABLE = TG_TABLE_NAME;
+    END IF;
+
+    SELECT c.name INTO v_name
+      FROM unnest(array_prepend(NEW.common_name, NEW.sans)) WITH ORDINALITY AS c(name, position)
+     WHERE NOT EXISTS (
+           SELECT 1
+             FROM domain d
+            WHERE d.name = ANY (array_prepend(regexp_replace(c.name, '^\*\.', ''),
+                                              tc_name_suffixes(regexp_replace(c.name, '^\*\.', ''))))
+              AND d.status <> 'deleted'
+              AND d.status = 'ok'
+              AND d.tenant_customer_id = NEW.tenant_customer_id)
+     ORDER BY c.position
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION '% is neither a domain this tenant_customer holds nor a name under one', quote_literal(v_name)
+            USING ERRCODE = 'PV006', COLUMN = 'common_name', TABLE = TG_TABLE_NAME;
     END IF;
     RETURN NEW;
 END;
