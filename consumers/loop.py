@@ -286,8 +286,13 @@ class ConsumerLoop(Service[Any]):
             except Exception as exc:  # noqa: BLE001 - deny-list: see provisioning.failures
                 self._raise_if_infrastructure(conn, exc)
                 if exc is not error:
-                    log.info("the refusal could not be recorded either: %s", describe(exc, 300))
-                return Counter(), [(item.message, error)]
+                    log.info(
+                        "the refusal (%s) could not be recorded either: %s",
+                        describe(error, 300),
+                        describe(exc, 300),
+                    )
+                # the dead letter names what put it there: the recording's failure (docs/dlq.md)
+                return Counter(), [(item.message, exc)]
 
     @staticmethod
     def _raise_if_infrastructure(conn: psycopg.Connection[Any], exc: Exception) -> None:

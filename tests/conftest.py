@@ -1,11 +1,22 @@
-"""Session-scoped real services and per-test fresh names on them."""
+"""Session-scoped real services and per-test fresh names on them.
+
+The services start before the first test runs (``pytest_runtestloop``), not inside the
+first test that asks for them: pytest-timeout's per-test limit counts a test's fixture
+set-up, and a cold start (Maven fetching the Kafka jars, apt-get installing PostgreSQL)
+can take longer than any test may. The start-up has its own limit instead,
+``PROVISIONING_TEST_STARTUP_TIMEOUT`` seconds (default 900).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from types import FrameType
 
 import psycopg
 import pytest
@@ -14,8 +25,85 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-export u
     NewTopic,
 )
 
+from provisioning.errors import StackError
 from provisioning.settings import Settings
 from tests.services import Services, running_services
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-schema",
+        action="store_true",
+        help="rewrite db/schema.sql from what the migrations build (tests/db/test_migrations.py)",
+    )
+
+
+class _SessionServices:
+    """The session's Kafka and PostgreSQL: started once, before the tests, stopped at exit."""
+
+    def __init__(self) -> None:
+        self._exit = contextlib.ExitStack()
+        self._running: Services | None = None
+        self._failure: BaseException | None = None
+
+    def start(self, config: pytest.Config, *, own_limit: bool = True) -> None:
+        if self._running is not None or self._failure is not None:
+            return
+        config.add_cleanup(self._exit.close)
+        started = time.monotonic()
+        try:
+            with _time_limit() if own_limit else contextlib.nullcontext():
+                self._running = self._exit.enter_context(running_services())
+        except Exception as exc:  # noqa: BLE001 - every test that needs them reports it
+            self._failure = exc
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and self._running is not None:
+            reporter.write_line(
+                f"services ({self._running.how}): Kafka {self._running.kafka_bootstrap}, "
+                f"PostgreSQL port {self._running.postgres_port}, "
+                f"started in {time.monotonic() - started:.1f} s"
+            )
+
+    def get(self, config: pytest.Config) -> Services:
+        # only when no collected test needed them (getfixturevalue): inside that test's
+        # own timeout, whose SIGALRM must not be taken over
+        self.start(config, own_limit=False)
+        if self._failure is not None:
+            raise self._failure
+        assert self._running is not None
+        return self._running
+
+
+_SESSION = _SessionServices()
+
+
+@contextlib.contextmanager
+def _time_limit() -> Iterator[None]:
+    """StackError in the main thread after PROVISIONING_TEST_STARTUP_TIMEOUT seconds."""
+    limit = float(os.environ.get("PROVISIONING_TEST_STARTUP_TIMEOUT", "900"))
+
+    def too_slow(_signum: int, _frame: FrameType | None) -> None:
+        raise StackError(
+            f"the test services did not start within {limit:.0f} s "
+            "(PROVISIONING_TEST_STARTUP_TIMEOUT)"
+        )
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Start the services before the first test, if any collected test needs them."""
+    if session.config.option.collectonly or session.testsfailed:
+        return
+    if any("services" in getattr(item, "fixturenames", ()) for item in session.items):
+        _SESSION.start(session.config)
 
 
 @pytest.fixture(autouse=True)
@@ -27,9 +115,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def services() -> Iterator[Services]:
-    with running_services() as running:
-        yield running
+def services(pytestconfig: pytest.Config) -> Services:
+    return _SESSION.get(pytestconfig)
 
 
 def unique_name(prefix: str) -> str:

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,26 @@ def test_a_refusal_by_the_backend_fails_the_provision_with_its_reason(
     assert scalar(db, "SELECT attempts FROM job WHERE id = %(id)s", {"id": row["job_id"]}) == 1
 
 
+class BackoffRecordingWorker(Worker):
+    """A worker that reads, after each failure it reports, the backoff the database set."""
+
+    backoffs: list[float]
+
+    def _record(self, job: Job, result: Result) -> None:
+        super()._record(job, result)
+        row = (
+            self.connection()
+            .execute(
+                "SELECT extract(epoch FROM start_date - updated_date) AS backoff FROM job"
+                " WHERE id = %(id)s AND status_id = tc_id_from_name('job_status', 'queued')",
+                {"id": job.id},
+            )
+            .fetchone()
+        )
+        if row is not None:  # re-queued for a retry
+            self.backoffs.append(float(row["backoff"]))
+
+
 def test_a_raising_handler_is_retried_with_backoff_then_fails_with_its_message(
     db: Conn, provisioning_db: str, sandbox: SandboxBackend
 ) -> None:
@@ -161,7 +181,11 @@ def test_a_raising_handler_is_retried_with_backoff_then_fails_with_its_message(
         raise RuntimeError("registry connection reset")
 
     row = insert_provision(db, "provision_domain", name="flaky.com")
-    stats = run_until_idle(provisioning_db, sandbox, handlers={"provision_domain": broken})
+    worker = BackoffRecordingWorker(
+        settings_for(provisioning_db), sandbox, handlers={"provision_domain": broken}
+    )
+    worker.backoffs = []
+    stats = worker.run(until_idle=0.5)
 
     job = fetch_one(
         db,
@@ -169,9 +193,12 @@ def test_a_raising_handler_is_retried_with_backoff_then_fails_with_its_message(
         {"id": row["job_id"]},
     )
     assert [attempt for attempt, _ in calls] == list(range(1, job["max_attempts"] + 1))
+    # the backoff doubles from executor_backoff_seconds with each attempt (job_fail)...
+    expected = [0.05 * 2**index for index in range(job["max_attempts"] - 1)]
+    assert worker.backoffs == pytest.approx(expected)
+    # ...and no attempt ran before the backoff of the one before it ended
     gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(calls)]
-    assert all(gap >= 0.05 * 2**index * 0.9 for index, gap in enumerate(gaps)), gaps
-    assert gaps[-1] > gaps[0]  # the backoff grows
+    assert all(gap >= backoff * 0.9 for gap, backoff in zip(gaps, expected, strict=True)), gaps
     assert stats.counts["retry"] == job["max_attempts"] - 1
     assert stats.counts["failed"] == 1
     status, message = status_of(db, "provision_domain", row["id"])
@@ -209,48 +236,189 @@ def wait_for(db: Conn, sql: str, expected: object, timeout: float = 60.0, **para
     raise AssertionError(f"{sql!r} stayed {value!r}, expected {expected!r}")
 
 
-@pytest.mark.slow
-def test_an_executor_killed_mid_job_loses_its_lease_and_the_job_completes_once(
-    db: Conn, provisioning_db: str, processes: list[subprocess.Popen[bytes]], tmp_path: Path
-) -> None:
-    row = insert_provision(db, "provision_domain", name="survivor.com")
-    slow = {"PROVISIONING_SANDBOX_LATENCY_MS": "1500", "PROVISIONING_EXECUTOR_LEASE_SECONDS": "2"}
-    processes.append(_executor(provisioning_db, tmp_path / "first.log", **slow))
-    wait_for(
-        db, "SELECT lease_owner IS NOT NULL FROM job WHERE id = %(id)s", True, id=row["job_id"]
+def blocked_by(db: Conn, pid: int, application_name: str) -> int:
+    """How many sessions of ``application_name`` (a prefix) wait for a lock ``pid`` holds."""
+    return int(
+        scalar(
+            db,
+            "SELECT count(*) FROM pg_stat_activity WHERE %(pid)s = ANY(pg_blocking_pids(pid))"
+            " AND starts_with(application_name, %(app)s)",
+            {"pid": pid, "app": application_name},
+        )
     )
-    time.sleep(1.0)  # inside the backend call
-    processes[0].send_signal(signal.SIGKILL)
-    processes[0].wait(10)
-    first_owner = scalar(db, "SELECT lease_owner FROM job WHERE id = %(id)s", {"id": row["job_id"]})
 
-    processes.append(
-        _executor(provisioning_db, tmp_path / "second.log", PROVISIONING_EXECUTOR_LEASE_SECONDS="2")
-    )
+
+def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_an_executor_killed_after_the_backend_acted_and_before_reporting_has_one_effect(
+    db: Conn,
+    provisioning_db: str,
+    sandbox: SandboxBackend,  # its schema installed, to be watched from the start
+    processes: list[subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    """Killed between the registry's commit and the job's report, the executor loses its
+    lease; the job runs again, and the registry answers the rerun with the first run's
+    recorded result instead of registering the name twice."""
+    row = insert_provision(db, "provision_domain", name="survivor.com")
+    job_id, client_ref = row["job_id"], str(row["id"])
+    lease = {"PROVISIONING_EXECUTOR_LEASE_SECONDS": "2"}
+    with psycopg.connect(provisioning_db) as holder:
+        # Completing the job writes its outcome row: while this transaction holds the
+        # outbox, the executor's report of the job cannot commit, whatever came before it.
+        holder.execute("LOCK TABLE outbox IN SHARE MODE")
+        first = _executor(provisioning_db, tmp_path / "first.log", **lease)
+        processes.append(first)
+        # the backend acted: the sandbox committed the registration and its result...
+        wait_for(
+            db,
+            "SELECT count(*) FROM sandbox.transaction"
+            " WHERE client_ref = %(ref)s AND result IS NOT NULL",
+            1,
+            ref=client_ref,
+        )
+        # ...and the executor is reporting it: its completion waits for the outbox
+        wait_until(
+            lambda: blocked_by(db, holder.info.backend_pid, "provisioning-executor:") == 1,
+            "the executor's report to wait for the outbox",
+        )
+        job = fetch_one(
+            db, "SELECT attempts, lease_owner FROM job WHERE id = %(id)s", {"id": job_id}
+        )
+        assert job["attempts"] == 1
+        assert status_of(db, "provision_domain", row["id"])[0] == "processing"
+        recorded = scalar(
+            db, "SELECT result FROM sandbox.transaction WHERE client_ref = %(r)s", {"r": client_ref}
+        )
+        first.send_signal(signal.SIGKILL)
+        assert first.wait(10) == -signal.SIGKILL
+        # A dead client's session runs its last statement to the end before the server
+        # notices the closed socket: end the dead executor's sessions, as its host going
+        # away would, so that its report cannot commit once the outbox is free.
+        scalar(
+            db,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE starts_with(application_name, %(app)s)",
+            {"app": f"provisioning-executor:{job['lease_owner']}"},
+        )
+        wait_for(
+            db,
+            "SELECT count(*) FROM pg_stat_activity WHERE starts_with(application_name, %(app)s)",
+            0,
+            app=f"provisioning-executor:{job['lease_owner']}",
+        )
+        holder.rollback()
+
+    processes.append(_executor(provisioning_db, tmp_path / "second.log", **lease))
     wait_for(
         db,
-        "SELECT status_id = tc_id_from_name('provision_status', 'completed')"
-        " FROM provision_domain WHERE id = %(id)s",
+        "SELECT s.is_final FROM provision_domain p JOIN provision_status s ON s.id = p.status_id"
+        " WHERE p.id = %(id)s",
         True,
         timeout=30,
         id=row["id"],
     )
-    job = fetch_one(
-        db, "SELECT attempts, lease_owner FROM job WHERE id = %(id)s", {"id": row["job_id"]}
+    assert status_of(db, "provision_domain", row["id"]) == ("completed", None)
+    done = fetch_one(
+        db,
+        "SELECT attempts, lease_owner, result_data FROM job WHERE id = %(id)s",
+        {"id": job_id},
     )
-    assert job["attempts"] == 2
-    assert job["lease_owner"] != first_owner
-    # the backend saw one registration, whatever the dead executor got done
+    assert done["attempts"] == 2
+    assert done["lease_owner"] not in (None, job["lease_owner"])
+    # one registration at the backend, one transaction for the client_ref...
     assert scalar(db, "SELECT count(*) FROM sandbox.domain WHERE name = 'survivor.com'") == 1
-    assert (
-        scalar(
-            db,
-            "SELECT count(*) FROM sandbox.transaction WHERE client_ref = %(r)s",
-            {"r": str(row["id"])},
-        )
-        == 1
-    )
+    assert scalar(db, "SELECT count(*) FROM sandbox.transaction") == 1
+    # ...and the rerun was answered with what the first run recorded
+    assert done["result_data"] == recorded
+    assert scalar(db, "SELECT roid FROM domain WHERE name = 'survivor.com'") == recorded["roid"]
     assert scalar(db, "SELECT count(*) FROM outbox") == 1
+
+
+class ReclaimCountingWorker(Worker):
+    """A worker that counts its passes looking for expired leases."""
+
+    reclaim_passes = 0
+
+    def _reclaim(self) -> None:
+        super()._reclaim()
+        self.reclaim_passes += 1
+
+
+def test_a_job_running_longer_than_its_lease_is_kept_by_its_heartbeats(
+    db: Conn, provisioning_db: str, sandbox: SandboxBackend
+) -> None:
+    lease = 1.5
+    started, release = threading.Event(), threading.Event()
+    runs: list[str] = []
+
+    def holding(job: Job, backend: Backend) -> dict[str, Any]:
+        runs.append("holder")
+        started.set()
+        assert release.wait(120)
+        return {"roid": f"D-{job.id}"}
+
+    def other(job: Job, backend: Backend) -> dict[str, Any]:
+        runs.append("other")
+        return {"roid": f"D-{job.id}"}
+
+    row = insert_provision(db, "provision_domain", name="long-runner.com")
+    settings = settings_for(provisioning_db, executor_lease_seconds=lease)
+    holder = Worker(settings, sandbox, handlers={"provision_domain": holding})
+    watcher = ReclaimCountingWorker(settings, sandbox, handlers={"provision_domain": other})
+    threads = [threading.Thread(target=w.run) for w in (holder, watcher)]
+    try:
+        threads[0].start()
+        assert started.wait(30)
+        threads[1].start()  # another executor, reclaiming expired leases every poll
+        claimed = scalar(
+            db, "SELECT claimed_date FROM job WHERE id = %(id)s", {"id": row["job_id"]}
+        )
+        # the job runs past three times its lease (by the database's clock)...
+        wait_for(
+            db,
+            "SELECT now() > %(claimed)s + 3 * %(lease)s * INTERVAL '1 second'",
+            True,
+            claimed=claimed,
+            lease=lease,
+        )
+        # ...and the other executor looked for expired leases after that, twice
+        passes = watcher.reclaim_passes
+        wait_until(lambda: watcher.reclaim_passes >= passes + 2, "two more reclaim passes")
+        job = fetch_one(
+            db,
+            "SELECT attempts, lease_owner, lease_expires_at > now() AS held,"
+            " lease_expires_at > claimed_date + %(lease)s * INTERVAL '1 second' AS extended"
+            " FROM job WHERE id = %(id)s",
+            {"id": row["job_id"], "lease": lease},
+        )
+        assert job == {"attempts": 1, "lease_owner": holder.owner, "held": True, "extended": True}
+        release.set()
+        wait_for(
+            db,
+            "SELECT status_id = tc_id_from_name('provision_status', 'completed')"
+            " FROM provision_domain WHERE id = %(id)s",
+            True,
+            id=row["id"],
+        )
+    finally:
+        release.set()
+        for worker in (holder, watcher):
+            worker.stop()
+        for thread in threads:
+            if thread.ident is not None:  # started
+                thread.join(30)
+    assert runs == ["holder"]  # one run, never reclaimed nor taken by the other executor
+    assert scalar(db, "SELECT attempts FROM job WHERE id = %(id)s", {"id": row["job_id"]}) == 1
+    assert holder.stats.counts["completed"] == 1
+    assert holder.stats.counts["reclaimed"] + watcher.stats.counts["reclaimed"] == 0
 
 
 @pytest.mark.slow
@@ -288,25 +456,30 @@ def test_two_executor_processes_run_a_thousand_jobs_exactly_once(
 def test_sigterm_lets_jobs_in_flight_finish(
     db: Conn, provisioning_db: str, sandbox: SandboxBackend
 ) -> None:
-    started = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
-    def slow(job: Job, backend: Backend) -> dict[str, Any]:
+    def held(job: Job, backend: Backend) -> dict[str, Any]:
         started.set()
-        time.sleep(0.5)
+        assert release.wait(30)
         return {"roid": f"D-{job.data['name']}"}
 
     row = insert_provision(db, "provision_domain", name="draining.com")
     worker = Worker(
-        settings_for(provisioning_db), sandbox, handlers={**HANDLERS, "provision_domain": slow}
+        settings_for(provisioning_db), sandbox, handlers={**HANDLERS, "provision_domain": held}
     )
     runner = threading.Thread(target=worker.run)
     runner.start()
-    assert started.wait(10)
-    worker.stop()  # what SIGTERM does
-    runner.join(10)
+    try:
+        assert started.wait(10)
+        worker.stop()  # what SIGTERM does, while the job is in flight
+        assert status_of(db, "provision_domain", row["id"])[0] == "processing"
+    finally:
+        release.set()
+        runner.join(10)
     assert not runner.is_alive()
     status, _ = status_of(db, "provision_domain", row["id"])
     assert status == "completed"
+    assert worker.stats.counts["completed"] == 1
 
 
 def test_a_result_the_database_refuses_fails_the_job_and_the_executor_goes_on(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -117,6 +118,15 @@ def dlq_messages(services: Services, topic: str, expected: int) -> list[Any]:
     finally:
         consumer.close()
     return found
+
+
+def wait_until(
+    predicate: Callable[[], bool], describe: Callable[[], str], timeout: float = 60.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, describe()
+        time.sleep(0.2)
 
 
 def test_a_batch_of_requests_becomes_provisions_with_jobs(pipeline: Pipeline) -> None:
@@ -253,32 +263,50 @@ def test_a_message_written_with_the_previous_schema_is_ingested(
     assert pipeline.scalar("SELECT name::text FROM provision_domain") == "from-v1.com"
 
 
-def test_a_database_outage_retries_the_batch_and_loses_nothing(pipeline: Pipeline) -> None:
-    with pipeline.producer() as producer:
-        for i in range(20):
-            producer.send(domain_create(f"outage-{i}.com"))
-    loop = ingest_loop(pipeline.settings, [pipeline.settings.topic_actions], poll_timeout=0.5)
-    killed = threading.Event()
+def test_a_database_outage_mid_stream_retries_the_batch_and_loses_nothing(
+    pipeline: Pipeline,
+) -> None:
+    loop = ingest_loop(
+        pipeline.settings, [pipeline.settings.topic_actions], poll_timeout=0.25, batch_size=5
+    )
+    runs: list[LoopStats] = []
+    runner = threading.Thread(target=lambda: runs.append(loop.run()))
+    runner.start()
+    try:
+        with pipeline.producer() as producer:
+            before = {producer.send(domain_create(f"outage-{i}.com")) for i in range(10)}
+        pipeline.wait_for("SELECT count(*) FROM provision_domain", 10)
+        with (
+            psycopg.connect(pipeline.database_url) as holder,
+            psycopg.connect(pipeline.database_url, autocommit=True) as admin,
+        ):
+            # ingest's next batch will wait for the table this transaction holds...
+            holder.execute("LOCK TABLE provision_domain IN SHARE MODE")
+            with pipeline.producer() as producer:
+                after = {producer.send(domain_create(f"outage-{i}.com")) for i in range(10, 20)}
 
-    def kill_ingest_connections() -> None:  # the database drops ingest's session once
-        with psycopg.connect(pipeline.database_url, autocommit=True) as admin:
-            while not killed.is_set():
-                row = admin.execute(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE application_name LIKE 'provisioning:%%'"
-                    " AND datname = current_database()"
-                ).fetchone()
-                if row and row[0]:
-                    killed.set()
-                time.sleep(0.005)
+            def waiting() -> list[int]:
+                sql = (
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE %s = ANY(pg_blocking_pids(pid)) AND application_name = %s"
+                )
+                return [pid for (pid,) in admin.execute(sql, [holder.info.backend_pid, loop.name])]
 
-    killer = threading.Thread(target=kill_ingest_connections, daemon=True)
-    killer.start()
-    stats = loop.run(max_idle_polls=8)
-    killed.set()
-    killer.join(5)
-    assert pipeline.scalar("SELECT count(*) FROM provision_domain") == 20
-    assert stats.counts["inserted"] + stats.counts["duplicates"] >= 20
+            wait_until(lambda: bool(waiting()), lambda: "ingest's batch never reached the table")
+            # ...and the database drops ingest's session in the middle of that batch
+            (pid,) = waiting()
+            assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
+            holder.rollback()
+        pipeline.wait_for("SELECT count(*) FROM provision_domain", 20)
+    finally:
+        loop.stop()
+        runner.join(30)
+    assert not runner.is_alive()
+    (stats,) = runs
+    assert loop.reconnects >= 1  # the outage hit the consumer, which reconnected
+    stored = pipeline.scalar("SELECT array_agg(request_id::text) FROM provision_domain")
+    assert sorted(stored) == sorted(before | after)
+    assert stats.counts["inserted"] == 20
 
 
 def _start_ingest(pipeline: Pipeline, log: Path) -> subprocess.Popen[bytes]:
@@ -309,10 +337,19 @@ def test_two_processes_ingest_a_thousand_requests_exactly_once(
     tmp_path: Path,
     kill_one: bool,
 ) -> None:
-    start: Callable[[], subprocess.Popen[bytes]] = lambda: _start_ingest(  # noqa: E731
-        pipeline, tmp_path / "ingest.log"
-    )
+    logs: list[Path] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        logs.append(tmp_path / f"ingest-{len(logs)}.log")
+        return _start_ingest(pipeline, logs[-1])
+
+    def all_logs() -> str:
+        return "\n".join(f"--- {log.name}\n{log.read_text()}" for log in logs)
+
     processes += [start(), start()]
+    # both members in the group, each with its share of the partitions, before any request
+    assigned = f"assigned {pipeline.settings.topic_actions}["
+    wait_until(lambda: all(assigned in log.read_text() for log in logs), all_logs)
     ids: list[str] = []
     with pipeline.producer() as producer:
         for i in range(1000):
@@ -326,19 +363,21 @@ def test_two_processes_ingest_a_thousand_requests_exactly_once(
                 processes.append(start())  # ...and start it again
     pipeline.wait_for("SELECT count(*) FROM provision_domain", 1000, timeout=90)
     # a process still importing has no SIGTERM handler yet: wait until each one said so
-    deadline = time.monotonic() + 60
-    log = tmp_path / "ingest.log"
-    while log.read_text().count("ingesting ") < len(processes):
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
+    running = [
+        (proc, log) for proc, log in zip(processes, logs, strict=True) if proc.poll() is None
+    ]
+    wait_until(lambda: all("ingesting " in log.read_text() for _, log in running), all_logs)
 
-    for proc in processes:  # SIGTERM drains and leaves the group cleanly
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+    for proc, _ in running:  # SIGTERM drains and leaves the group cleanly
+        proc.send_signal(signal.SIGTERM)
     for proc in processes:
         proc.wait(30)
-    survivors = processes[1:]
-    assert all(proc.returncode == 0 for proc in survivors), (tmp_path / "ingest.log").read_text()
+    exits = [proc.returncode for proc in processes]
+    assert exits == ([-signal.SIGKILL, 0, 0] if kill_one else [0, 0]), all_logs()
+    if not kill_one:  # each process ingested its share
+        shares = [sum(map(int, re.findall(r"'inserted': (\d+)", log.read_text()))) for log in logs]
+        assert all(shares), shares
+        assert sum(shares) == 1000, shares
     stored = pipeline.scalar("SELECT array_agg(request_id::text) FROM provision_domain")
     assert sorted(stored) == sorted(ids)  # every request once, none twice
     assert pipeline.scalar("SELECT count(*) FROM job") == 1000

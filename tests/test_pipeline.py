@@ -13,20 +13,21 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import pytest
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, TopicPartition
 
 from consumers.ingest import ingest_loop
+from consumers.loop import ConsumerLoop
 from consumers.order_service import order_service_loop
 from executors.backends.sandbox import SandboxBackend
 from executors.worker import Worker
 from producers.orders import Contact, domain_item, order_status, place_order
-from producers.relay import ORDER_REQUESTS, OUTCOMES, Relay
+from producers.relay import ORDER_REQUESTS, OUTCOMES, Outbox, Relay
 from provisioning.settings import Settings
 from schemas.codec import SingleObjectCodec
 from schemas.requests import OUTCOME
@@ -45,6 +46,7 @@ class Components:
     """ingest, executor, order service (and the relays, unless run elsewhere) in threads."""
 
     settings: Settings
+    order_service: ConsumerLoop | None = None
     stops: list[Callable[[], None]] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
@@ -86,7 +88,12 @@ def settings(services: Services, provisioning_db: str, make_topic: TopicFactory)
     )
 
 
-def start_pipeline(settings: Settings, backend: SandboxBackend, *, relays: bool) -> Components:
+def start_pipeline(
+    settings: Settings,
+    backend: SandboxBackend,
+    *,
+    relays: Sequence[Outbox] = (ORDER_REQUESTS, OUTCOMES),
+) -> Components:
     components = Components(settings)
     ingest = ingest_loop(
         settings, [settings.topic_orders, settings.topic_actions], poll_timeout=0.2
@@ -96,10 +103,10 @@ def start_pipeline(settings: Settings, backend: SandboxBackend, *, relays: bool)
     components.start("executor", worker.run, worker.stop)
     service = order_service_loop(settings, poll_timeout=0.2)
     components.start("order-service", service.run, service.stop)
-    if relays:
-        for outbox in (ORDER_REQUESTS, OUTCOMES):
-            relay = Relay(settings, outbox, poll_seconds=0.2)
-            components.start(f"relay-{outbox.name}", relay.run, relay.stop)
+    components.order_service = service
+    for outbox in relays:
+        relay = Relay(settings, outbox, poll_seconds=0.2)
+        components.start(f"relay-{outbox.name}", relay.run, relay.stop)
     return components
 
 
@@ -112,7 +119,7 @@ def sandbox(provisioning_db: str) -> Iterator[SandboxBackend]:
 
 @pytest.fixture
 def pipeline(settings: Settings, sandbox: SandboxBackend) -> Iterator[Components]:
-    components = start_pipeline(settings, sandbox, relays=True)
+    components = start_pipeline(settings, sandbox)
     yield components
     components.stop_all()
 
@@ -217,6 +224,7 @@ def test_outcomes_of_one_order_arrive_in_order(
 
 
 def _relay_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """The outcome relay as its own process, five rows a window (one transaction each)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONING_")}
     env.update(
         {
@@ -233,9 +241,13 @@ def _relay_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
                 "-m",
                 "provisioning.cli",
                 "relay",
+                "--outbox",
+                "outcomes",
                 "--poll-seconds",
                 "0.2",
                 "--batch-size",
+                "5",
+                "--window",
                 "5",
             ],
             env=env,
@@ -245,11 +257,54 @@ def _relay_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def outcome_events(bootstrap: str, topic: str, partitions: int = 4) -> list[str]:
+    """The event_id of every message on the outcome topic (up to its high watermarks)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": unique_name("count"),
+            "enable.auto.commit": False,
+        }
+    )
+    codec = SingleObjectCodec()
+    events: list[str] = []
+    try:
+        total = sum(
+            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in range(partitions)
+        )
+        consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+        deadline = time.monotonic() + 30
+        while len(events) < total and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None:
+                continue
+            assert message.error() is None, message.error()
+            events.append(str(codec.decode(OUTCOME, message.value() or b"")["event_id"]))
+    finally:
+        consumer.close()
+    assert len(events) == total, f"read {len(events)} of the {total} messages of {topic}"
+    return events
+
+
 def test_the_relay_killed_mid_stream_loses_no_outcome_and_changes_no_plan_twice(
-    db: Conn, settings: Settings, sandbox: SandboxBackend, tmp_path: Path
+    db: Conn, settings: Settings, sandbox: SandboxBackend, services: Services, tmp_path: Path
 ) -> None:
-    components = start_pipeline(settings, sandbox, relays=False)
-    relay = _relay_process(settings, tmp_path / "relay.log")
+    """The outcome relay dies with a window delivered to Kafka but not yet marked sent: the
+    next relay sends that window again, and the order service, given those outcomes twice,
+    applies each once."""
+    components = start_pipeline(settings, sandbox, relays=[ORDER_REQUESTS])
+    assert components.order_service is not None
+    log = tmp_path / "relay.log"
+    relay: subprocess.Popen[bytes] | None = None
     try:
         orders = [
             place_order(
@@ -260,21 +315,71 @@ def test_the_relay_killed_mid_stream_loses_no_outcome_and_changes_no_plan_twice(
             ).order_id
             for i in range(40)
         ]
-        deadline = time.monotonic() + 60
-        while scalar(db, "SELECT count(*) FROM outbox WHERE sent_date IS NOT NULL") < 5:
-            assert time.monotonic() < deadline, (tmp_path / "relay.log").read_text()
-            time.sleep(0.05)
-        relay.send_signal(signal.SIGKILL)  # mid-stream: some outcomes sent, most not
-        relay.wait(10)
-        relay = _relay_process(settings, tmp_path / "relay.log")
+        # every outcome is in the outbox before the outcome relay starts: its windows of
+        # five rows are rows 1-5, 6-10, 11-15, ...
+        wait_until(lambda: scalar(db, "SELECT count(*) FROM outbox") == 40, "the 40 outcomes", 90)
+        rows = fetch_all(db, "SELECT id, event_id::TEXT AS event_id FROM outbox ORDER BY id")
+        ids, events = [row["id"] for row in rows], [row["event_id"] for row in rows]
+        with psycopg.connect(settings.database_url.get_secret_value()) as holder:
+            # while this transaction holds row 13, the third window cannot be marked sent
+            holder.execute("SELECT id FROM outbox WHERE id = %s FOR UPDATE", [ids[12]])
+            relay = _relay_process(settings, log)
+            wait_until(
+                lambda: (
+                    scalar(
+                        db,
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE %(pid)s = ANY(pg_blocking_pids(pid))"
+                        " AND application_name = 'provisioning-relay:outcomes'",
+                        {"pid": holder.info.backend_pid},
+                    )
+                    == 1
+                ),
+                "the relay marking its third window sent",
+            )
+            # mid-stream: two windows sent and marked, the third delivered but not marked
+            sent = scalar(
+                db, "SELECT array_agg(id ORDER BY id) FROM outbox WHERE sent_date IS NOT NULL"
+            )
+            assert sent == ids[:10]
+            assert sorted(
+                outcome_events(services.kafka_bootstrap, settings.topic_outcomes)
+            ) == sorted(events[:15])
+            relay.send_signal(signal.SIGKILL)
+            assert relay.wait(10) == -signal.SIGKILL, log.read_text()
+            holder.rollback()
+        relay = _relay_process(settings, log)
         statuses = wait_final(db, orders)
-    finally:
+        wait_until(
+            lambda: scalar(db, "SELECT count(*) FROM outbox WHERE sent_date IS NULL") == 0,
+            "every outcome marked sent",
+        )
+        delivered = outcome_events(services.kafka_bootstrap, settings.topic_outcomes)
+        counts = components.order_service.stats.counts
+        wait_until(
+            lambda: counts["applied"] + counts["duplicates"] >= len(delivered),
+            "the order service to handle every delivered outcome",
+        )
         relay.send_signal(signal.SIGTERM)
-        relay.wait(30)
+        assert relay.wait(30) == 0, log.read_text()
+    finally:
+        if relay is not None and relay.poll() is None:
+            relay.kill()
+            relay.wait(10)
         components.stop_all()
     assert set(statuses.values()) == {"successful"}
-    with psycopg.connect(settings.database_url.get_secret_value()) as conn:
-        applied = conn.execute("SELECT count(*) FROM orders.processed_event").fetchone()
-        unsent = conn.execute("SELECT count(*) FROM outbox WHERE sent_date IS NULL").fetchone()
-    assert applied == (40,)  # one outcome applied per plan, however often it was delivered
-    assert unsent == (0,)
+    # nothing lost, and the third window was delivered twice...
+    assert set(delivered) == set(events)
+    twice = {event for event in events if delivered.count(event) >= 2}
+    assert twice >= set(events[10:15]), twice
+    # ...yet each outcome was applied once: the plans last changed where it was first applied
+    plans = fetch_all(
+        db,
+        "SELECT p.id, p.updated_date = e.processed_date AS changed_once"
+        " FROM orders.order_item_plan p JOIN orders.processed_event e ON p.id = ANY(e.plan_ids)",
+    )
+    assert len(plans) == 40
+    assert [plan["id"] for plan in plans if not plan["changed_once"]] == []
+    # and the order service told the copies from the originals
+    assert counts["applied"] == 40
+    assert counts["duplicates"] >= len(delivered) - len(events) >= 5

@@ -1,16 +1,35 @@
-"""Migrations are tested, not trusted: equal to the schema files, idempotent, concurrent."""
+"""Migrations are tested, not trusted.
+
+The versioned migrations include the table files (``\\ir ../tables/…``), so comparing a
+database they build with one built from ``db/tables`` compares the files with themselves.
+The reference is instead ``db/schema.sql``: the schema the migrations built when the latest
+of them was released (``pg_dump --schema-only``, normalised, plus the rows the migrations
+insert), with the checksum of every migration it was taken at. A table file edited without
+a migration changes what the migrations build (and the checksum of the released migration
+that includes it): both tests below fail. Adding a migration means regenerating the file::
+
+    .venv/bin/pytest tests/db/test_migrations.py --update-schema
+
+Also: an upgrade twice is a no-op, concurrent upgrades apply each migration once, a changed
+released migration is refused, and migration file names follow the pattern.
+"""
 
 from __future__ import annotations
 
+import difflib
 import re
+import subprocess
 import threading
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
+from provisioning.localstack import postgres_bindir
 from provisioning.migrations import MigrationError, apply_schema_files, upgrade
 from provisioning.sqlfiles import (
+    SqlFile,
     db_dir,
     migrations,
     query,
@@ -22,25 +41,191 @@ from tests.conftest import DatabaseFactory
 
 pytestmark = [pytest.mark.postgres]
 
+REFERENCE = Path(__file__).resolve().parents[2] / "db" / "schema.sql"
+REGENERATE = ".venv/bin/pytest tests/db/test_migrations.py --update-schema"
+_RECORDED = re.compile(r"^-- migration (\S+) sha256:([0-9a-f]{64})$", re.MULTILINE)
+# pg_dump lines that vary between runs and versions, not with the schema
+_DUMP_NOISE = re.compile(
+    r"^(\\(un)?restrict .*"  # a random key per dump (PostgreSQL 17.6, 16.10, 15.14 on)
+    r"|-- Dumped (from|by) .*"
+    r"|-- PostgreSQL database dump( complete)?"
+    r"|SET \w+ = .*;"  # session settings; each version has its own list
+    r"|SELECT pg_catalog\.set_config\('search_path', '', false\);)$"
+)
+
 
 def _snapshot(url: str) -> list[tuple[str, str, str]]:
     with psycopg.connect(url) as conn:
         return [tuple(row) for row in conn.execute(query("schema_migration", "catalog_snapshot"))]
 
 
-def test_migrations_build_the_same_database_as_the_schema_files(
+def _pg_dump_schema(url: str) -> str:
+    """``pg_dump --schema-only`` of ``url``, without what varies between runs and versions."""
+    dump = subprocess.run(
+        [str(postgres_bindir() / "pg_dump"), "--schema-only", "--no-owner", "--dbname", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    lines = [line for line in dump.splitlines() if not _DUMP_NOISE.match(line)]
+    # a bare "--" pair is all that is left of a comment block whose text was removed
+    text = re.sub(r"^--\n--$", "", "\n".join(lines), flags=re.MULTILINE)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+def _generated(default: str | None) -> bool:
+    return default is not None and any(
+        call in default for call in ("gen_random_uuid()", "now()", "nextval(")
+    )
+
+
+def _rows(url: str) -> str:
+    """The rows in ``url``'s tables as INSERT statements, without generated values (ids)."""
+    out: list[str] = []
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind IN ('r', 'p')"
+            "   AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+            "   AND c.relname NOT IN ('schema_migration', 'schema_repeatable')"
+            " ORDER BY n.nspname, c.relname"
+        ).fetchall()
+        for (table,) in tables:
+            columns = [
+                name
+                for name, default in conn.execute(
+                    "SELECT attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+                    " LEFT JOIN pg_attrdef d ON (d.adrelid, d.adnum) = (a.attrelid, a.attnum)"
+                    " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+                    " ORDER BY a.attnum",
+                    (table,),
+                )
+                if not _generated(default)
+            ]
+            if not columns:
+                continue
+            values = sql.SQL(", ").join(
+                sql.SQL("quote_nullable({})").format(sql.Identifier(c)) for c in columns
+            )
+            rows = conn.execute(
+                sql.SQL("SELECT concat_ws(', ', {}) AS r FROM ONLY {} ORDER BY r").format(
+                    values, sql.SQL(table)
+                )
+            ).fetchall()
+            if rows:
+                listed = ", ".join(columns)
+                tuples = ",\n".join(f"    ({row[0]})" for row in rows)
+                out.append(f"INSERT INTO {table} ({listed}) VALUES\n{tuples};\n")
+    return "\n".join(out)
+
+
+def _schema_of(url: str) -> str:
+    """What the reference holds of a database: its schema, then its rows."""
+    return (
+        _pg_dump_schema(url)
+        + "\n\n-- Rows the migrations insert (their generated ids, dates and serials left out).\n\n"
+        + _rows(url)
+    )
+
+
+def _reference_header() -> str:
+    lines = [
+        "-- The schema the versioned migrations (db/migrations) build, as of the last one below.",
+        "-- Generated: pg_dump --schema-only --no-owner of a database built by applying the",
+        "-- migrations in order, normalised, then the rows they insert. Never edit it by hand:",
+        "-- tests/db/test_migrations.py proves the migrations still build exactly this, and",
+        f"-- regenerates it after a new migration: {REGENERATE}",
+        "--",
+    ]
+    lines += [f"-- migration {m.name} sha256:{m.checksum}" for m in migrations()]
+    return "\n".join(lines) + "\n\n"
+
+
+def _reference() -> tuple[dict[str, str], str]:
+    """(the migrations db/schema.sql was taken at, by name: their checksums; its body)."""
+    assert REFERENCE.exists(), f"{REFERENCE} is missing: generate it with {REGENERATE}"
+    header, _, body = REFERENCE.read_text().partition("\n\n")
+    return dict(_RECORDED.findall(header)), body
+
+
+def _released_changes() -> list[str]:
+    """How the migrations differ from those db/schema.sql was taken at."""
+    recorded, _ = _reference()
+    current = {m.name: m for m in migrations()}
+    problems = []
+    for name, checksum in recorded.items():
+        if name not in current:
+            problems.append(f"{name} was released and is gone")
+        elif current[name].checksum != checksum:
+            included = len(re.findall(r"^-- from ", current[name].text, re.MULTILINE))
+            hint = f" (or one of the {included} files it includes)" if included else ""
+            problems.append(
+                f"{name}{hint} changed after its release: a released migration must not "
+                "change (`db upgrade` refuses every database that applied it); put the change "
+                "in a new migration"
+            )
+    return problems
+
+
+def test_released_migrations_are_the_ones_the_reference_schema_was_taken_at() -> None:
+    recorded, _ = _reference()
+    assert "migrations/0001_baseline.sql" in recorded, f"no migration recorded in {REFERENCE}"
+    assert _released_changes() == []
+    newer = [m.name for m in migrations() if m.name not in recorded]
+    assert newer == [], f"{REFERENCE} predates {newer}: regenerate it with {REGENERATE}"
+
+
+def test_the_migrations_build_the_reference_schema(
+    make_database: DatabaseFactory, request: pytest.FixtureRequest
+) -> None:
+    built = make_database()
+    apply_schema_files(built, migrations())  # in order, as `db upgrade` applies them
+    schema = _schema_of(built)
+    assert schema.count("CREATE TABLE") > 20  # a real schema, not an empty dump
+
+    if request.config.getoption("--update-schema"):
+        if REFERENCE.exists():  # never rewritten over a changed release
+            assert _released_changes() == []
+        REFERENCE.write_text(_reference_header() + schema)
+        pytest.skip(f"wrote {REFERENCE}")
+    _, reference = _reference()
+    diff = "".join(
+        difflib.unified_diff(
+            reference.splitlines(keepends=True),
+            schema.splitlines(keepends=True),
+            "db/schema.sql",
+            "built by db/migrations",
+            n=2,
+        )
+    )
+    assert not diff, (
+        "the migrations no longer build db/schema.sql: a table file changed without a "
+        f"migration, or a new migration needs `{REGENERATE}`\n{diff[:6000]}"
+    )
+
+
+def test_the_reference_schema_and_the_migrations_make_the_same_database(
     make_database: DatabaseFactory,
 ) -> None:
+    """procrastinate's pair: one database from the migrations (the real runner, with the
+    stored procedures, triggers and roles on top), one from db/schema.sql and the same
+    repeatable files; every column, constraint, index, function, trigger, grant and
+    inserted row alike."""
     by_migrations = make_database()
     upgrade(by_migrations)
-    from_files = make_database()
-    apply_schema_files(from_files, [*table_files(), *repeatable_files()])
+    from_reference = make_database()
+    apply_schema_files(
+        from_reference, [SqlFile("schema.sql", REFERENCE.read_text()), *repeatable_files()]
+    )
 
-    migrated, reference = _snapshot(by_migrations), _snapshot(from_files)
+    migrated, reference = _snapshot(by_migrations), _snapshot(from_reference)
     assert len(reference) > 100  # tables, columns, functions, triggers: a real schema
     missing = sorted(set(reference) - set(migrated))
     extra = sorted(set(migrated) - set(reference))
     assert (missing, extra) == ([], [])
+    assert _rows(by_migrations) == _rows(from_reference)
 
 
 def test_upgrade_twice_is_a_no_op_the_second_time(database_url: str) -> None:
