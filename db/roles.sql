@@ -10,7 +10,8 @@
 --   provisioning_executor       runs jobs through job_claim/heartbeat/complete/
 --                               fail/reclaim_expired; reads jobs and reference
 --                               data; cannot insert provisions.
---   provisioning_relay          publishes the outbox: SELECT, UPDATE (sent_date).
+--   provisioning_relay          publishes the outbox: SELECT, UPDATE (sent_date);
+--                               counts and parks rows it cannot publish.
 --   provisioning_order_service  the orders schema and orders.apply_outcome().
 
 DO $$
@@ -74,6 +75,8 @@ GRANT EXECUTE ON FUNCTION job_claim(TEXT, INT, INTERVAL, TEXT[]),
 GRANT SELECT, UPDATE (sent_date) ON outbox TO provisioning_relay;
 GRANT USAGE ON SCHEMA orders TO provisioning_relay;
 GRANT SELECT, UPDATE (sent_date) ON orders.request_outbox TO provisioning_relay;
+-- the failed attempts of a row, and parking it (producers/relay.py)
+GRANT SELECT, INSERT, UPDATE, DELETE ON outbox_parked TO provisioning_relay;
 
 -- order service
 GRANT USAGE ON SCHEMA orders TO provisioning_order_service;

@@ -8,6 +8,7 @@
 -- migration migrations/0002_consumer_runtime.sql sha256:883fff6155b0672f2300298b1b120d256c59f82774236eb9ff0e3491084ab2e6
 -- migration migrations/0003_job_claimed_date.sql sha256:13b478b82a425b21f80e6f256c4e6af80c6715ecae7259ebc7558b6b843e63d0
 -- migration migrations/0004_hot_path.sql sha256:9ecce15ff3186fe2b57dfc4e80f631d3a104e39f843089d22970171b814d6b32
+-- migration migrations/0005_security.sql sha256:f7f0ad7a0690b47d0735852194027c49cb90e6a0b819e172a0fc0560d20a26d1
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
@@ -706,6 +707,23 @@ CREATE SEQUENCE public.outbox_id_seq
 ALTER SEQUENCE public.outbox_id_seq OWNED BY public.outbox.id;
 
 --
+-- Name: outbox_parked; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outbox_parked (
+    outbox text NOT NULL,
+    row_id bigint NOT NULL,
+    message_key text NOT NULL,
+    attempts integer NOT NULL,
+    reason text NOT NULL,
+    first_failed_date timestamp with time zone DEFAULT now() NOT NULL,
+    last_failed_date timestamp with time zone DEFAULT now() NOT NULL,
+    parked_date timestamp with time zone,
+    CONSTRAINT outbox_parked_attempts_check CHECK ((attempts > 0)),
+    CONSTRAINT outbox_parked_outbox_check CHECK ((outbox = ANY (ARRAY['outcomes'::text, 'order-requests'::text])))
+);
+
+--
 -- Name: provision_contact; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -851,7 +869,8 @@ CREATE TABLE public.provision_rejection (
     event_id uuid NOT NULL,
     sqlstate text,
     message text NOT NULL,
-    created_date timestamp with time zone DEFAULT now() NOT NULL
+    created_date timestamp with time zone DEFAULT now() NOT NULL,
+    tenant_customer_id uuid
 );
 
 --
@@ -1799,6 +1818,13 @@ ALTER TABLE ONLY public.outbox
     ADD CONSTRAINT outbox_event_id_key UNIQUE (event_id);
 
 --
+-- Name: outbox_parked outbox_parked_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outbox_parked
+    ADD CONSTRAINT outbox_parked_pkey PRIMARY KEY (outbox, row_id);
+
+--
 -- Name: outbox outbox_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2046,6 +2072,12 @@ CREATE INDEX job_parent_idx ON public.job USING btree (parent_id) WHERE (parent_
 --
 
 CREATE INDEX job_reference_idx ON public.job USING btree (reference_id);
+
+--
+-- Name: outbox_parked_key_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX outbox_parked_key_idx ON public.outbox_parked USING btree (outbox, message_key, row_id) WHERE (parked_date IS NOT NULL);
 
 --
 -- Name: outbox_provision_id_idx; Type: INDEX; Schema: public; Owner: -

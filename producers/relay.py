@@ -21,6 +21,11 @@ rows is a short first fetch: it is sent and marked at once.
 - Per-key order: rows are produced in id order, keyed by message_key; when a
   delivery fails, only the rows before it are marked, so the failed row and
   every row after it are sent again, in order, after a backoff.
+- A row that fails for a reason of its own (too big for the broker, not
+  encodable) has its attempts counted in outbox_parked; after
+  PROVISIONING_RELAY_MAX_ATTEMPTS it is parked: it and the later rows of its
+  key wait for an operator (`provisioning outbox list|retry|drop`), every other
+  key flows on. Failures of the broker or the network are never counted.
 - One active relay per outbox: the others find the advisory lock taken and
   stand by; run as many processes as you like for availability.
 - Woken by NOTIFY, with a poll every --poll-seconds in case one is missed; keeps
@@ -179,6 +184,7 @@ class Relay(Service[Row]):
         self.delivery_timeout = delivery_timeout
         self.backoff_seconds = backoff_seconds
         self.counts: Counter[str] = Counter()
+        self._failed_ids: set[int] = set()  # rows with counted failures, not published yet
         self._producer_overrides: dict[str, Any] = {
             "linger.ms": 5,
             "message.timeout.ms": int(delivery_timeout * 1000),
@@ -258,6 +264,9 @@ class Relay(Service[Row]):
             sent = self._delivered(window) if window.produced else []
             if sent:
                 conn.execute(query(group, "mark_sent"), {"ids": sent})
+                self._forget_failures(conn, sent)
+            if window.failure is not None:
+                self._count_failure(conn, window.failure)
             result = BatchResult(
                 fetched=window.fetched,
                 published=len(sent),
@@ -278,6 +287,42 @@ class Relay(Service[Row]):
             backlog=self._backlog(conn, result),
         )
         return result
+
+    def _count_failure(self, conn: psycopg.Connection[Row], failure: _Failure) -> None:
+        """One more failed attempt of a row, in the window's transaction; parked at the limit."""
+        row = conn.execute(
+            query("outbox_parked", "record_failure"),
+            {
+                "outbox": self.outbox.name,
+                "row_id": failure.row_id,
+                "message_key": failure.message_key,
+                "reason": failure.reason,
+                "max_attempts": self.settings.relay_max_attempts,
+            },
+        ).fetchone()
+        self._failed_ids.add(failure.row_id)
+        if row is not None and row["parked"]:
+            self.counts["parked"] += 1
+            observability.record_relay_parked(self.outbox.name)
+            log.error(
+                "%s: row %s parked after %d attempts (%s); the later rows of key %r wait "
+                "with it, the other keys go on (provisioning outbox list|retry|drop)",
+                self.outbox.name,
+                failure.row_id,
+                row["attempts"],
+                failure.reason,
+                failure.message_key[:100],
+            )
+
+    def _forget_failures(self, conn: psycopg.Connection[Row], sent: Sequence[int]) -> None:
+        """Rows published after failing before: their count of failures is dropped."""
+        again = self._failed_ids.intersection(sent)
+        if again:
+            conn.execute(
+                query("outbox_parked", "forget"),
+                {"outbox": self.outbox.name, "row_ids": sorted(again)},
+            )
+            self._failed_ids -= again
 
     def _backlog(self, conn: psycopg.Connection[Row], result: BatchResult) -> int | None:
         """Unsent rows: a window that was not full read them all; a full one counts them,
@@ -306,10 +351,14 @@ class Relay(Service[Row]):
                     exc,
                 )
                 self.counts["encode_failures"] += 1
+                window.failure = _Failure(row["id"], row["message_key"], f"not encodable: {exc}")
                 return False
-            if not self._produce(row, value, partial(_record_report, window.reports, row["id"])):
+            if not self._produce(
+                row, value, partial(_record_report, window.reports, row["id"]), window
+            ):
                 return False
             window.produced.append(row["id"])
+            window.keys[row["id"]] = row["message_key"]
         return True
 
     def _delivered(self, window: _Window) -> list[int]:
@@ -320,6 +369,8 @@ class Relay(Service[Row]):
             error = window.reports.get(row_id, _NO_REPORT)
             if error is not None:
                 reason = "no delivery report" if error is _NO_REPORT else error
+                if _about_the_message(error):
+                    window.failure = _Failure(row_id, window.keys[row_id], str(error))
                 log.warning(
                     "%s: row %s not delivered (%s); %d row(s) from it on will be sent again",
                     self.outbox.name,
@@ -338,7 +389,9 @@ class Relay(Service[Row]):
             self._renew_producer()
         return sent
 
-    def _produce(self, row: Row, value: bytes, on_delivery: Callable[..., None]) -> bool:
+    def _produce(
+        self, row: Row, value: bytes, on_delivery: Callable[..., None], window: _Window
+    ) -> bool:
         headers: kafka.Headers = [self._content_type]
         if row["traceparent"]:
             headers.append(("traceparent", str(row["traceparent"]).encode()))
@@ -356,6 +409,8 @@ class Relay(Service[Row]):
             error = exc.args[0] if exc.args else None
             self._producer_fatal = isinstance(error, KafkaError) and error.fatal()
             self.counts["delivery_failures"] += 1
+            if _about_the_message(error):
+                window.failure = _Failure(row["id"], row["message_key"], str(error))
             return False
         return True
 
@@ -367,6 +422,33 @@ class Relay(Service[Row]):
 
 _NO_REPORT: Any = object()
 
+# Kafka errors about one message, not the broker or the network: publishing that
+# message again fails the same way.
+_MESSAGE_ERRORS = frozenset(
+    {
+        KafkaError.MSG_SIZE_TOO_LARGE,
+        KafkaError.INVALID_MSG,
+        KafkaError.INVALID_MSG_SIZE,
+        KafkaError.INVALID_RECORD,
+        KafkaError.RECORD_LIST_TOO_LARGE,
+        KafkaError._INVALID_ARG,
+        KafkaError._BAD_MSG,
+    }
+)
+
+
+def _about_the_message(error: object) -> bool:
+    return isinstance(error, KafkaError) and error.code() in _MESSAGE_ERRORS
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A row that could not be published for a reason of its own."""
+
+    row_id: int
+    message_key: str
+    reason: str
+
 
 @dataclass
 class _Window:
@@ -375,6 +457,8 @@ class _Window:
     fetched: int = 0
     produced: list[int] = field(default_factory=list)
     reports: dict[int, KafkaError | None] = field(default_factory=dict)
+    keys: dict[int, str] = field(default_factory=dict)
+    failure: _Failure | None = None
     full: bool = False
 
 

@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from consumers import dlq, offsets, order_service, replay  # noqa: PLC0415
     from executors import worker  # noqa: PLC0415
-    from producers import orders, relay  # noqa: PLC0415
+    from producers import orders, parked, relay  # noqa: PLC0415
     from provisioning import demo, status  # noqa: PLC0415
     from provisioning import run as run_all  # noqa: PLC0415
 
@@ -173,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
             "relay",
             help="publish the outboxes (outcomes, order requests) to Kafka",
             description=relay.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    parked.add_arguments(
+        commands.add_parser(
+            "outbox",
+            help="outbox rows the relay parked: list, retry, drop",
+            description=parked.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )

@@ -119,6 +119,12 @@ RELAY_FAILED_BATCHES = Counter(
     "Relay batches where a row could not be encoded or delivered (the rest wait, in order).",
     ["outbox"],
 )
+RELAY_PARKED = Counter(
+    "provisioning_relay_parked",
+    "Outbox rows parked: they failed PROVISIONING_RELAY_MAX_ATTEMPTS times for a reason of "
+    "their own; the later rows of their key wait (provisioning outbox list).",
+    ["outbox"],
+)
 RELAY_ACTIVE = Gauge(
     "provisioning_relay_active",
     "1 while this process holds the outbox's relay lock (last batch), 0 while standing by.",
@@ -215,6 +221,10 @@ def record_relay_batch(outbox: str, *, published: int, failed: bool, backlog: in
         PUBLISHED.labels(outbox).inc(published)
     if failed:
         RELAY_FAILED_BATCHES.labels(outbox).inc()
+
+
+def record_relay_parked(outbox: str) -> None:
+    RELAY_PARKED.labels(outbox).inc()
 
 
 def record_relay_standby(outbox: str) -> None:
@@ -427,6 +437,7 @@ __all__ = [
     "PUBLISHED",
     "RELAY_ACTIVE",
     "RELAY_FAILED_BATCHES",
+    "RELAY_PARKED",
     "JsonFormatter",
     "Liveness",
     "configure_logging",
@@ -440,6 +451,7 @@ __all__ = [
     "record_job",
     "record_lag",
     "record_relay_batch",
+    "record_relay_parked",
     "record_relay_standby",
     "serve",
     "start_component",

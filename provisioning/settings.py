@@ -141,6 +141,16 @@ class Settings(BaseSettings):
         0.0, ge=0.0, le=1.0, description="Share of sandbox operations that fail transiently."
     )
 
+    # --- relay -------------------------------------------------------------------
+    relay_max_attempts: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Attempts at publishing an outbox row that fails for a reason of its own "
+        "(too big for the broker, not encodable) before it is parked; the later rows of its "
+        "key wait with it, every other key flows on (`provisioning outbox list|retry|drop`).",
+    )
+
     # --- operations ---------------------------------------------------------------
     metrics_port: int | None = Field(
         None,

@@ -5,7 +5,8 @@ Reads, changes nothing:
                    committed offset, the end offset (read_committed) and the lag;
                    a partition without a committed offset lags by all it retains
   outboxes         unsent rows of the outcome outbox and of the order service's
-                   request outbox, and the age of the oldest
+                   request outbox, the age of the oldest, and the rows parked
+                   because they cannot be published (`provisioning outbox list`)
   jobs             by type and status
   provisions       by type (provision table) and status, and requests refused
                    by validation (no provision row, a failed outcome)
@@ -165,7 +166,7 @@ def render(status: Status) -> str:
         lines += [f"  ! {error}" for error in group["errors"]]
         lines.append("")
     sections: list[tuple[str, str, list[str]]] = [
-        ("outboxes", "outboxes", ["outbox", "unsent", "oldest_unsent_seconds"]),
+        ("outboxes", "outboxes", ["outbox", "unsent", "oldest_unsent_seconds", "parked"]),
         ("jobs", "jobs", ["type", "status", "count"]),
         ("provisions", "provisions", ["type", "status", "count"]),
         ("rejections", "requests refused by validation", ["type", "count"]),

@@ -5,6 +5,10 @@
 -- name: listen
 LISTEN order_request_outbox;
 
+-- name: notify
+-- Wakes the relay (`provisioning outbox retry|drop` released a row).
+NOTIFY order_request_outbox;
+
 -- name: try_lock_relay
 -- TRUE when this transaction is the active relay of this outbox (until it ends).
 SELECT pg_try_advisory_xact_lock(hashtext('order_request_outbox_relay')) AS locked;
@@ -12,11 +16,14 @@ SELECT pg_try_advisory_xact_lock(hashtext('order_request_outbox_relay')) AS lock
 -- name: fetch_unsent
 -- The next unsent rows after the id given as "after" (NULL: from the start). No
 -- row locks: the active relay holds try_lock_relay's lock, and only it marks rows
--- sent.
+-- sent. A parked row and the later rows of its key are left out (outbox_parked).
 SELECT id, request_id, order_item_plan_id, message_key, request, traceparent, created_date
-  FROM orders.request_outbox
+  FROM orders.request_outbox o
  WHERE sent_date IS NULL
    AND id > COALESCE(%(after)s, 0)
+   AND NOT EXISTS (SELECT 1 FROM outbox_parked p
+                    WHERE p.outbox = 'order-requests' AND p.parked_date IS NOT NULL
+                      AND p.message_key = o.message_key AND p.row_id <= o.id)
  ORDER BY id
  LIMIT %(limit)s;
 
@@ -25,6 +32,11 @@ UPDATE orders.request_outbox
    SET sent_date = now()
  WHERE id = ANY (%(ids)s::BIGINT[])
    AND sent_date IS NULL;
+
+-- name: mark_dropped
+-- An operator gave up on a parked row (`provisioning outbox drop`): it counts as sent.
+UPDATE orders.request_outbox SET sent_date = now() WHERE id = %(id)s AND sent_date IS NULL
+RETURNING id;
 
 -- name: count_unsent
 SELECT count(*) AS unsent FROM orders.request_outbox WHERE sent_date IS NULL;

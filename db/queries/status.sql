@@ -6,15 +6,20 @@
 -- name: outbox_backlog
 -- Unsent rows of both outboxes (the partial indexes on id WHERE sent_date IS
 -- NULL keep this cheap) and the age of the oldest one, in seconds.
+-- parked: rows the relay gave up on (outbox_parked; `provisioning outbox list`).
 SELECT 'outcomes' AS outbox,
        count(*) AS unsent,
-       EXTRACT(EPOCH FROM now() - min(created_date))::DOUBLE PRECISION AS oldest_unsent_seconds
+       EXTRACT(EPOCH FROM now() - min(created_date))::DOUBLE PRECISION AS oldest_unsent_seconds,
+       (SELECT count(*) FROM outbox_parked
+         WHERE outbox = 'outcomes' AND parked_date IS NOT NULL) AS parked
   FROM outbox
  WHERE sent_date IS NULL
 UNION ALL
 SELECT 'order-requests',
        count(*),
-       EXTRACT(EPOCH FROM now() - min(created_date))::DOUBLE PRECISION
+       EXTRACT(EPOCH FROM now() - min(created_date))::DOUBLE PRECISION,
+       (SELECT count(*) FROM outbox_parked
+         WHERE outbox = 'order-requests' AND parked_date IS NOT NULL)
   FROM orders.request_outbox
  WHERE sent_date IS NULL;
 

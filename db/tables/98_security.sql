@@ -17,3 +17,23 @@ UPDATE audit_trail_log
        END
  WHERE old_value ->> 'pw' IS NOT NULL OR old_value ->> 'auth_info' IS NOT NULL
     OR new_value ->> 'pw' IS NOT NULL OR new_value ->> 'auth_info' IS NOT NULL;
+
+-- Outbox rows the relay could not publish for a reason of their own (too big
+-- for the broker, not encodable), by outbox ('outcomes', 'order-requests') and
+-- row id: each failed attempt is counted, and after PROVISIONING_RELAY_MAX_ATTEMPTS
+-- the row is parked (parked_date). A parked row and the later rows of its
+-- message key wait (per-key order); every other key flows on. `provisioning
+-- outbox retry|drop` releases them.
+CREATE TABLE outbox_parked (
+    outbox              TEXT NOT NULL CHECK (outbox IN ('outcomes', 'order-requests')),
+    row_id              BIGINT NOT NULL,
+    message_key         TEXT NOT NULL,
+    attempts            INT NOT NULL CHECK (attempts > 0),
+    reason              TEXT NOT NULL,
+    first_failed_date   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    last_failed_date    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    parked_date         TIMESTAMPTZ,
+    PRIMARY KEY (outbox, row_id)
+);
+CREATE INDEX outbox_parked_key_idx ON outbox_parked (outbox, message_key, row_id)
+    WHERE parked_date IS NOT NULL;
