@@ -299,9 +299,7 @@ def topic_exists(settings: Settings, topic: str) -> bool:
 
 def _connect(settings: Settings) -> psycopg.Connection[Any]:
     try:
-        return psycopg.connect(
-            settings.database_url.get_secret_value(), application_name="provisioning:dlq"
-        )
+        return psycopg.connect(settings.admin_url(), application_name="provisioning:dlq")
     except psycopg.Error as exc:
         raise DlqError(f"cannot connect to the database: {exc}") from exc
 

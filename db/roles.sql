@@ -13,6 +13,13 @@
 --   provisioning_relay          publishes the outbox: SELECT, UPDATE (sent_date);
 --                               counts and parks rows it cannot publish.
 --   provisioning_order_service  the orders schema and orders.apply_outcome().
+--
+--   provisioning_app            the login of the components: NOINHERIT, so it has
+--                               no rights of its own; each component does SET ROLE
+--                               to its role above (PROVISIONING_DATABASE_SET_ROLE).
+--                               Created without a password: set one
+--                               (ALTER ROLE provisioning_app PASSWORD '...') or make
+--                               your own login role the same way.
 
 DO $$
 DECLARE
@@ -31,6 +38,20 @@ BEGIN
     END LOOP;
 END;
 $$;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'provisioning_app') THEN
+        BEGIN
+            CREATE ROLE provisioning_app LOGIN NOINHERIT;
+        EXCEPTION
+            WHEN duplicate_object OR unique_violation THEN NULL;
+        END;
+    END IF;
+END;
+$$;
+GRANT provisioning_ingest, provisioning_executor, provisioning_relay, provisioning_order_service
+   TO provisioning_app;
 
 -- Nobody but the granted roles may run the SECURITY DEFINER entry points.
 REVOKE ALL ON FUNCTION job_claim(TEXT, INT, INTERVAL, TEXT[]) FROM PUBLIC;

@@ -275,7 +275,7 @@ def _order_domain(args: argparse.Namespace) -> int:
         nameservers=args.nameserver,
         create_hosts=args.create_hosts,
     )
-    url = load_settings().database_url.get_secret_value()
+    url = load_settings().admin_url()
     with psycopg.connect(url) as conn:
         order = place_order(
             conn,
@@ -288,7 +288,7 @@ def _order_domain(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    url = load_settings().database_url.get_secret_value()
+    url = load_settings().admin_url()
     with psycopg.connect(url) as conn:
         status = order_status(conn, args.order_id)
     print(f"order {status['id']}: {status['status']}")

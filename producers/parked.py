@@ -41,7 +41,7 @@ class ParkedError(ProvisioningError):
 
 def _connect(settings: Settings) -> psycopg.Connection[dict[str, Any]]:
     return psycopg.connect(
-        settings.database_url.get_secret_value(),
+        settings.admin_url(),
         row_factory=dict_row,
         application_name="provisioning-outbox",
     )

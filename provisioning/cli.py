@@ -64,9 +64,10 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _database_url() -> str:
+    """Migrations run as the schema's owner."""
     from provisioning.settings import load_settings  # noqa: PLC0415
 
-    return load_settings().database_url.get_secret_value()
+    return load_settings().admin_url()
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

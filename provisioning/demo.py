@@ -77,7 +77,7 @@ def _high_watermark(consumer: Consumer, partition: TopicPartition, timeout: floa
 
 
 def _place_work(settings: Settings, orders: int, run: str) -> tuple[list[uuid.UUID], list[str]]:
-    url = settings.database_url.get_secret_value()
+    url = settings.admin_url()
     order_ids: list[uuid.UUID] = []
     sandbox = SandboxBackend(url)
     try:
@@ -164,7 +164,7 @@ def _rows(conn: psycopg.Connection[Any], name: str, **params: Any) -> list[tuple
 def _wait(
     settings: Settings, order_ids: list[uuid.UUID], action_ids: list[str], timeout: float
 ) -> bool:
-    url = settings.database_url.get_secret_value()
+    url = settings.admin_url()
     deadline = time.monotonic() + timeout
     with psycopg.connect(url, autocommit=True) as conn:
         while True:
@@ -192,7 +192,7 @@ def _summary(
     dead_lettered: int,
     seconds: float,
 ) -> None:
-    with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+    with psycopg.connect(settings.admin_url()) as conn:
         request_ids = [str(r[0]) for r in _rows(conn, "order_request_ids", order_ids=order_ids)]
         orders = _rows(conn, "orders_by_status", order_ids=order_ids)
         provisions = _rows(
@@ -218,7 +218,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     settings = load_settings()
-    url = settings.database_url.get_secret_value()
+    url = settings.admin_url()
     print("migrating the database ...", flush=True)
     print("  " + upgrade(url, seed=True).summary(), flush=True)
     ensure_topics(settings)

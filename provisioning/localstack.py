@@ -650,10 +650,15 @@ class LocalStack:
         return Postgres(home, self.postgres_port, fast=self.fast)
 
     def env(self) -> dict[str, str]:
-        """The settings a component needs to use this stack."""
+        """The settings a component needs to use this stack: the components log in as
+        provisioning_app (db/roles.sql: no rights but turning into their roles), the
+        migrations and operator commands as the owner."""
         return {
             "PROVISIONING_KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap,
-            "PROVISIONING_DATABASE_URL": self.postgres.url,
+            "PROVISIONING_DATABASE_URL": self.postgres.url.replace(
+                f"://{PG_USER}@", "://provisioning_app@", 1
+            ),
+            "PROVISIONING_ADMIN_DATABASE_URL": self.postgres.url,
         }
 
     def up(self, *, with_kafka: bool = True) -> None:

@@ -105,7 +105,15 @@ class Settings(BaseSettings):
     # --- PostgreSQL ------------------------------------------------------------
     database_url: SecretStr = Field(
         SecretStr("postgresql://postgres@127.0.0.1:5432/provisioning"),
-        description="libpq URL of the provisioning database (secret: it may hold a password).",
+        description="libpq URL of the provisioning database for the components (secret: it may "
+        "hold a password). In production a login role with no rights of its own, which each "
+        "component turns into its own role (see database_set_role, docs/security.md).",
+    )
+    admin_database_url: SecretStr | None = Field(
+        None,
+        description="libpq URL as the owner of the schema (secret): migrations, the demo, the "
+        "operator commands (status, dlq, outbox, order) and the sandbox registry. Unset: "
+        "database_url.",
     )
     database_set_role: bool = Field(
         True,
@@ -187,7 +195,7 @@ class Settings(BaseSettings):
             raise ValueError("a topic name is 1..249 characters of letters, digits, '.', '_', '-'")
         return value
 
-    @field_validator("database_url", "sandbox_database_url")
+    @field_validator("database_url", "admin_database_url", "sandbox_database_url")
     @classmethod
     def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith(
@@ -217,6 +225,10 @@ class Settings(BaseSettings):
                 config[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
         config.update(extra)
         return config
+
+    def admin_url(self) -> str:
+        """The owner's URL: admin_database_url, else database_url."""
+        return (self.admin_database_url or self.database_url).get_secret_value()
 
     def dlq_topic(self, topic: str) -> str:
         """The dead-letter topic of ``topic``."""

@@ -63,7 +63,7 @@ def collect(settings: Settings, *, timeout: float = 10.0) -> Status:
         raise StatusError(f"Kafka: {exc or 'timed out'}") from None
     try:
         with psycopg.connect(
-            settings.database_url.get_secret_value(),
+            settings.admin_url(),
             autocommit=True,
             row_factory=dict_row,
             application_name="provisioning-status",

@@ -223,11 +223,12 @@ class SandboxBackend:
     def from_settings(cls, settings: Settings) -> SandboxBackend:
         """The sandbox the ``PROVISIONING_SANDBOX_*`` settings describe.
 
-        Its database is the provisioning database unless SANDBOX_DATABASE_URL names one.
+        Its database is the provisioning database (as its owner: the sandbox stands for
+        a registry, not for a component) unless SANDBOX_DATABASE_URL names one.
         """
-        url = settings.sandbox_database_url or settings.database_url
+        url = settings.sandbox_database_url
         return cls(
-            url.get_secret_value(),
+            url.get_secret_value() if url is not None else settings.admin_url(),
             latency_ms=settings.sandbox_latency_ms,
             failure_rate=settings.sandbox_failure_rate,
             max_connections=settings.executor_concurrency,

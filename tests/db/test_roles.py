@@ -200,3 +200,23 @@ def test_order_service_owns_orders_only(db: Conn, provisioning_db: str) -> None:
         _refused(lambda: fetch_all(orders, "SELECT * FROM job"))
         _refused(lambda: orders.execute("UPDATE job SET attempts = 0"))
         _refused(lambda: orders.execute("DELETE FROM orders.processed_event"))
+
+
+def test_the_components_login_can_do_nothing_but_turn_into_a_component(
+    provisioning_db: str,
+) -> None:
+    """provisioning_app (the login in `stack env` and docker-compose.yml) has no rights of
+    its own: a component gets its rights only by SET ROLE to its own role."""
+    login = provisioning_db.replace("://postgres@", "://provisioning_app@", 1)
+    with psycopg.connect(login, autocommit=True) as app:
+        assert scalar(app, "SELECT current_user") == "provisioning_app"
+        _refused(lambda: fetch_all(app, "SELECT * FROM provision_domain"))
+        _refused(lambda: insert_provision(app, "provision_domain", name="nobody.com"))
+        _refused(lambda: claim(app))
+        _refused(lambda: fetch_all(app, "SELECT * FROM outbox"))
+        _refused(lambda: fetch_all(app, 'SELECT * FROM orders."order"'))
+        app.execute("SET ROLE provisioning_ingest")
+        assert insert_provision(app, "provision_domain", name="somebody.com")["status"] == (
+            "pending"
+        )
+        _refused(lambda: claim(app))
