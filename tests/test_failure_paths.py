@@ -54,7 +54,8 @@ class Env:
         assert producer.flush(30) == 0
 
     def ingest(self) -> LoopStats:
-        loop = ingest_loop(self.settings, [self.settings.topic_actions], poll_timeout=0.25)
+        topics = [self.settings.topic_orders, self.settings.topic_actions]
+        loop = ingest_loop(self.settings, topics, poll_timeout=0.25)
         return loop.run(max_idle_polls=4)
 
     def dead_letters(self, topic: str) -> list[DeadLetter]:
@@ -70,6 +71,7 @@ def env(services: Services, provisioning_db: str, make_topic: TopicFactory) -> E
     settings = Settings(
         kafka_bootstrap_servers=services.kafka_bootstrap,
         database_url=provisioning_db,  # pydantic coerces to SecretStr
+        topic_orders=make_topic(prefix="orders"),
         topic_actions=make_topic(prefix="actions"),
         topic_outcomes=make_topic(prefix="outcomes"),
         group_ingest=unique_name("ingest"),
@@ -110,8 +112,8 @@ def test_a_payload_that_is_not_its_actions_record_is_a_failed_outcome(env: Env) 
     plan = uuid.uuid4()
     mismatched, value = a_create_with_a_renew_payload(plan)
     good = encoded(domain_create("after-the-mismatch.com"))
-    env.publish(
-        env.settings.topic_actions,
+    env.publish(  # the order service's topic: its requests may name plans
+        env.settings.topic_orders,
         (b"domain:mismatch.com", value),
         (b"domain:after-the-mismatch.com", good),
     )
@@ -138,7 +140,7 @@ def test_a_payload_that_is_not_its_actions_record_is_a_failed_outcome(env: Env) 
     assert env.rows(
         "SELECT action, sqlstate FROM provision_rejection WHERE request_id = %s", mismatched
     ) == [("provision_domain", "PV008")]
-    assert env.dead_letters(env.settings.topic_actions) == []
+    assert env.dead_letters(env.settings.topic_orders) == []
 
 
 def test_a_refusal_that_cannot_be_recorded_goes_to_the_dlq_with_its_sqlstate(env: Env) -> None:

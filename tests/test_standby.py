@@ -134,7 +134,7 @@ def test_the_standby_relay_takes_over_when_the_active_one_is_killed(
             (backend[proc.pid],) = relay_backends(db) - before
 
         db.execute(  # a backlog, in one transaction: both relays wake to it
-            "SELECT provision_reject(gen_random_uuid(), 'provision_domain', 'bad period',"
+            "SELECT provision_reject(gen_random_uuid(), NULL, 'provision_domain', 'bad period',"
             " 'PV004', NULL, NULL, jsonb_build_object('order_id', 'order-' || i %% 13), NULL)"
             " FROM generate_series(1, %s) AS i",
             (ROWS,),
