@@ -7,7 +7,8 @@ directory that holds their data, logs and pid files, so that ``down`` stops only
 what ``up`` started. ``up`` is idempotent; a half-started stack is cleaned up.
 
 The same code serves ``make up`` (a long-lived stack on configurable ports) and
-the test fixtures (a throwaway stack on free ports in a temporary directory).
+the test fixtures (a throwaway stack on free ports in a temporary directory, removed
+with its PostgreSQL cluster when it stops).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import hashlib
 import os
 import pwd
 import random
@@ -25,7 +27,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +103,25 @@ def _others_can_traverse(path: Path) -> bool:
         if ancestor.exists() and not ancestor.stat().st_mode & 0o001:
             return False
     return True
+
+
+def postgres_home_for(home: Path) -> Path | None:
+    """Where the PostgreSQL cluster of the stack in ``home`` lives, if not in ``home/postgres``.
+
+    Running as root, the server runs as the ``postgres`` user; when ``home`` is closed to
+    other users (root's home, pytest's temporary directories), the cluster goes under that
+    user's home instead, in ``provisioning-stack/<key>``: the key is a hash of the stack
+    directory's path, so each stack has its own cluster whatever its port, and a stack
+    started again in the same directory finds its data again.
+    """
+    if os.geteuid() != 0 or _others_can_traverse(home):
+        return None
+    try:
+        pg_home = Path(pwd.getpwnam(PG_USER).pw_dir)
+    except KeyError:  # Postgres.start says what is missing
+        return None
+    key = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:16]
+    return pg_home / "provisioning-stack" / key
 
 
 def free_port(count: int = 1) -> int:
@@ -614,30 +635,25 @@ class LocalStack:
     postgres_home: Path | None = None  # default: <home>/postgres
 
     @classmethod
-    def from_env(cls) -> LocalStack:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> LocalStack:
+        """The stack the ``PROVISIONING_*`` variables of ``environ`` (default: ours) name."""
+        env = os.environ if environ is None else environ
+
         def port(name: str, default: int) -> int:
-            raw = os.environ.get(name, str(default))
+            raw = env.get(name, str(default))
             if not raw.isdigit() or not 0 < int(raw) < 65536:
                 raise StackError(f"{name}: {raw!r} is not a port number in 1..65535")
             return int(raw)
 
         kafka_port = port("PROVISIONING_KAFKA_PORT", 9092)
-        postgres_port = port("PROVISIONING_POSTGRES_PORT", 5432)
-        explicit = os.environ.get("PROVISIONING_STACK_DIR")
+        explicit = env.get("PROVISIONING_STACK_DIR")
         home = Path(explicit) if explicit else default_stack_dir()
-        postgres_home = None
-        if os.geteuid() == 0 and not _others_can_traverse(home):
-            # The server runs as the postgres user, who cannot reach root's home:
-            # its cluster lives in that user's own home, one per port.
-            postgres_home = (
-                Path(pwd.getpwnam(PG_USER).pw_dir) / "provisioning-stack" / str(postgres_port)
-            )
         return cls(
             home=home,
             kafka_port=kafka_port,
             kafka_controller_port=port("PROVISIONING_KAFKA_CONTROLLER_PORT", kafka_port + 1),
-            postgres_port=postgres_port,
-            postgres_home=postgres_home,
+            postgres_port=port("PROVISIONING_POSTGRES_PORT", 5432),
+            postgres_home=postgres_home_for(home),
         )
 
     @property
@@ -673,6 +689,9 @@ class LocalStack:
             check_port_free(
                 kafka.controller_port, "the Kafka controller", "PROVISIONING_KAFKA_CONTROLLER_PORT"
             )
+        if postgres.home != self.home / "postgres":  # say whose cluster it is
+            postgres.home.mkdir(parents=True, exist_ok=True)
+            (postgres.home / "stack-dir").write_text(f"{self.home.resolve()}\n")
         postgres.start()
         try:
             if with_kafka:
@@ -686,12 +705,20 @@ class LocalStack:
         )
 
     def down(self) -> list[str]:
+        """Stop what runs; the data stays, for the next ``up``."""
         stopped = []
         if self.kafka.stop():
             stopped.append("kafka")
         if self.postgres.stop():
             stopped.append("postgres")
         return stopped
+
+    def remove(self) -> None:
+        """Stop the stack and delete its state: its directory and its PostgreSQL cluster,
+        wherever that lives. For throwaway stacks (tests, benchmarks)."""
+        self.down()
+        for path in (self.postgres.home, self.home):
+            shutil.rmtree(path, ignore_errors=True)
 
     def status(self) -> dict[str, str]:
         kafka_pid = self.kafka.pid()
@@ -705,7 +732,8 @@ class LocalStack:
 
 @contextlib.contextmanager
 def temporary_stack(*, with_kafka: bool = True) -> Iterator[LocalStack]:
-    """A throwaway stack on free ports in a temporary directory, removed afterwards.
+    """A throwaway stack on free ports in a temporary directory, removed afterwards with
+    its PostgreSQL cluster (also when that had to live in the postgres user's home).
 
     For tests and benchmarks: it never touches the ``make up`` stack, and trades
     durability for speed (fsync off).
@@ -718,13 +746,13 @@ def temporary_stack(*, with_kafka: bool = True) -> Iterator[LocalStack]:
         kafka_controller_port=free_port(),
         postgres_port=free_port(),
         fast=True,
+        postgres_home=postgres_home_for(home),  # when $TMPDIR is closed to it
     )
     try:
         stack.up(with_kafka=with_kafka)
         yield stack
     finally:
-        stack.down()
-        shutil.rmtree(home, ignore_errors=True)
+        stack.remove()
 
 
 __all__ = [
@@ -736,5 +764,6 @@ __all__ = [
     "ensure_kafka_jars",
     "free_port",
     "postgres_bindir",
+    "postgres_home_for",
     "temporary_stack",
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioning.localstack import free_port
+from provisioning.localstack import LocalStack, free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
@@ -31,6 +31,9 @@ def demo_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     )
     yield env
     subprocess.run(["make", "down"], cwd=ROOT, env=env, capture_output=True, check=False)
+    # `make down` keeps the data for the next `make up`; this stack has no next time
+    # (its PostgreSQL cluster may be in the postgres user's home, outside tmp_path)
+    LocalStack.from_env(env).remove()
 
 
 def test_make_demo_runs_the_pipeline_end_to_end_and_summarises(demo_env: dict[str, str]) -> None:

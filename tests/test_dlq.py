@@ -22,7 +22,8 @@ from producers.requests import EncodedRequest, RequestProducer
 from provisioning import cli
 from provisioning.kafka import Headers
 from provisioning.settings import Settings
-from schemas.codec import SingleObjectCodec
+from schemas.codec import SingleObjectCodec, schema_fingerprint
+from schemas.registry import current
 from schemas.requests import REQUEST, build_request, to_avro
 from tests.builders import domain_create
 from tests.conftest import TopicFactory, unique_name
@@ -53,8 +54,8 @@ class Env:
     def raw(self) -> Producer:
         return Producer({"bootstrap.servers": self.settings.kafka_bootstrap_servers})
 
-    def ingest(self) -> LoopStats:
-        loop = ingest_loop(self.settings, [self.actions], poll_timeout=0.25)
+    def ingest(self, codec: SingleObjectCodec | None = None) -> LoopStats:
+        loop = ingest_loop(self.settings, [self.actions], poll_timeout=0.25, codec=codec)
         return loop.run(max_idle_polls=4)
 
     def cli(self, *argv: str) -> tuple[int, str, str]:
@@ -108,21 +109,25 @@ def create_topic(admin: AdminClient, name: str, **config: str) -> None:
     futures[name].result(timeout=30)
 
 
-def dead_letter_as_the_loop_would(env: Env, request: EncodedRequest) -> None:
-    """Write ``request`` to the DLQ as an older ingest release that did not know its schema."""
-    headers: Headers = [
-        *request.headers,
-        ("x-dlq-error-class", b"UnknownSchemaError"),
-        ("x-dlq-error-message", b"schema fingerprint 0102030405060708 is not a released version"),
-        ("x-dlq-original-topic", env.actions.encode()),
-        ("x-dlq-original-partition", b"0"),
-        ("x-dlq-original-offset", b"7"),
-        ("x-dlq-original-timestamp", b"1700000000000"),
-        ("x-dlq-consumer-group", env.settings.group_ingest.encode()),
-    ]
+def older_release_codec() -> SingleObjectCodec:
+    """The codec of an ingest release from before the current ProvisionRequest schema:
+    every other version decodes, a message written with the current one does not."""
+    codec = SingleObjectCodec()
+    newest = schema_fingerprint(current(REQUEST))
+    codec._known = {print_: known for print_, known in codec._known.items() if print_ != newest}
+    return codec
+
+
+def dead_lettered_by_an_older_ingest(env: Env, request: EncodedRequest) -> None:
+    """Publish ``request`` (to actions[0]@0) and run an ingest that cannot read it yet: the
+    consumer loop itself writes it to the DLQ, with the x-dlq-* headers it writes."""
     raw = env.raw()
-    raw.produce(env.dlq, key=request.key.encode(), value=request.value, headers=headers)
+    raw.produce(
+        env.actions, key=request.key.encode(), value=request.value, headers=list(request.headers)
+    )
     assert raw.flush(30) == 0
+    stats = env.ingest(older_release_codec())
+    assert (stats.counts["dead_lettered"], stats.counts["inserted"]) == (1, 0)
 
 
 def encode(env: Env, name: str) -> EncodedRequest:
@@ -186,12 +191,18 @@ def test_a_redriven_message_whose_cause_was_fixed_is_ingested_once(
 ) -> None:
     create_topic(kafka_admin, env.dlq)
     request = encode(env, "redriven.com")
-    dead_letter_as_the_loop_would(env, request)
+    dead_lettered_by_an_older_ingest(env, request)
+    (dead,) = env.messages(env.dlq)  # as the loop wrote it
+    assert (dead.key, dead.value) == (request.key.encode(), request.value)
+    assert (dead.error_class, dead.origin) == ("UnknownSchemaError", f"{env.actions}[0]@0")
+    assert dead.header("x-dlq-consumer-group") == env.settings.group_ingest
+    assert dead.headers[: len(request.headers)] == request.headers  # the original's first
 
+    # the cause is fixed (an ingest that knows the schema); the message is redriven
     code, out, _ = env.cli("redrive", env.dlq, "--offset", "0:0")
     assert code == 0, out
-    assert out.splitlines()[0] == f"redriven  {env.dlq}[0]@0  -> {env.actions}[0]@0"
-    (copy,) = env.messages(env.actions)
+    assert out.splitlines()[0] == f"redriven  {env.dlq}[0]@0  -> {env.actions}[0]@1"
+    _original, copy = env.messages(env.actions)
     assert (copy.key, copy.value) == (request.key.encode(), request.value)
     assert copy.headers == (*request.headers, ("x-redriven-from", f"{env.dlq}[0]@0".encode()))
 
@@ -209,20 +220,20 @@ def test_a_redriven_message_whose_cause_was_fixed_is_ingested_once(
             "SELECT dlq_topic, partition, dlq_offset, original_topic, new_partition, new_offset,"
             " redriven_by = session_user, redrive_count FROM dlq_redrive"
         ).fetchall()
-    assert row == [(env.dlq, 0, 0, env.actions, 0, 0, True, 1)]
+    assert row == [(env.dlq, 0, 0, env.actions, 0, 1, True, 1)]
 
     # A second redrive of the same message is refused, and publishes nothing.
     code, out, _ = env.cli("redrive", env.dlq, "--offset", "0:0")
     assert code == 1
     assert out.startswith(f"refused  {env.dlq}[0]@0  redriven ")
     assert "--force to redrive it again" in out
-    assert len(env.messages(env.actions)) == 1
+    assert len(env.messages(env.actions)) == 2  # the original and the one copy
     code, out, _ = env.cli("redrive", env.dlq, "--all")  # --all skips what was redriven
     assert code == 0
     skipped, summary = out.splitlines()
     assert skipped.startswith(f"skipped  {env.dlq}[0]@0  redriven ")
     assert summary == "1 skipped"
-    assert len(env.messages(env.actions)) == 1
+    assert len(env.messages(env.actions)) == 2
 
     # list and show say it was redriven, and where to.
     code, out, _ = env.cli("list", "--topic", env.dlq)
@@ -233,22 +244,22 @@ def test_a_redriven_message_whose_cause_was_fixed_is_ingested_once(
     code, out, _ = env.cli("show", env.dlq, "0", "0")
     (history,) = [row for row in out.splitlines() if row.startswith("redrive ")]
     assert history.startswith("redrive    redriven ")
-    assert history.endswith(f"-> {env.actions}[0]@0")
+    assert history.endswith(f"-> {env.actions}[0]@1")
 
     # --force publishes it again; ingest counts the copy as a duplicate.
     code, out, _ = env.cli("redrive", env.dlq, "--offset", "0:0", "--force")
     assert code == 0, out
-    assert out.splitlines()[0] == f"redriven  {env.dlq}[0]@0  -> {env.actions}[0]@1"
+    assert out.splitlines()[0] == f"redriven  {env.dlq}[0]@0  -> {env.actions}[0]@2"
     stats = env.ingest()
     assert (stats.counts["inserted"], stats.counts["duplicates"]) == (0, 1)
     assert env.scalar("SELECT count(*) FROM provision_domain") == 1
     assert env.scalar("SELECT count(*) FROM job") == 1
-    assert env.scalar("SELECT redrive_count || ':' || new_offset FROM dlq_redrive") == "2:1"
+    assert env.scalar("SELECT redrive_count || ':' || new_offset FROM dlq_redrive") == "2:2"
 
 
 def test_a_dry_run_publishes_and_records_nothing(env: Env, kafka_admin: AdminClient) -> None:
     create_topic(kafka_admin, env.dlq)
-    dead_letter_as_the_loop_would(env, encode(env, "dry-run.com"))
+    dead_lettered_by_an_older_ingest(env, encode(env, "dry-run.com"))
     raw = env.raw()
     raw.produce(env.dlq, key=b"who-knows", value=CORRUPT)  # no x-dlq-* headers at all
     assert raw.flush(30) == 0
@@ -265,7 +276,7 @@ def test_a_dry_run_publishes_and_records_nothing(env: Env, kafka_admin: AdminCli
         f"refused  {env.dlq}[0]@1  no x-dlq-original-topic header",
         "1 refused, 1 would redrive",
     ]
-    assert env.messages(env.actions) == []
+    assert len(env.messages(env.actions)) == 1  # the original only
     assert env.scalar("SELECT count(*) FROM dlq_redrive") == 0
 
 

@@ -1,15 +1,20 @@
-"""The local stack's own behaviour: clear errors on bad input, idempotent start."""
+"""The local stack's own behaviour: clear errors on bad input, idempotent start, each
+stack its own PostgreSQL cluster, and nothing left behind by a throwaway one."""
 
 from __future__ import annotations
 
+import os
+import pwd
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from provisioning.errors import MissingToolError, PortInUseError
-from provisioning.localstack import Kafka, LocalStack, Postgres
+from provisioning.localstack import Kafka, LocalStack, Postgres, free_port, temporary_stack
 from tests.services import Services
 
 
@@ -31,30 +36,20 @@ def test_taken_postgres_port_names_port_and_variable(tmp_path: Path, taken_port:
 
 
 def test_taken_kafka_port_fails_before_anything_starts(tmp_path: Path, taken_port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as free:
-        free.bind(("127.0.0.1", 0))
-        pg_port = int(free.getsockname()[1])
-    stack = LocalStack(home=tmp_path, postgres_port=pg_port, kafka_port=taken_port)
+    stack = LocalStack(home=tmp_path, postgres_port=free_port(), kafka_port=taken_port)
     with pytest.raises(PortInUseError) as caught:
         stack.up()
     assert "PROVISIONING_KAFKA_PORT" in str(caught.value)
     assert not stack.postgres.running()
+    assert not stack.postgres.data.exists()  # not started and stopped: never started
 
 
 def test_missing_java_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no java, no mvn
     monkeypatch.setenv("PROVISIONING_CACHE_DIR", str(tmp_path / "cache"))  # nothing cached
-    kafka = Kafka(tmp_path / "kafka", port=1, controller_port=2)
-    kafka.port = _free()
-    kafka.controller_port = _free()
+    kafka = Kafka(tmp_path / "kafka", port=free_port(), controller_port=free_port())
     with pytest.raises(MissingToolError, match="java"):
         kafka.start()
-
-
-def _free() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.kafka
@@ -70,3 +65,63 @@ def test_up_is_idempotent(services: Services) -> None:
 
 def test_postgres_url_uses_the_configured_port(tmp_path: Path) -> None:
     assert Postgres(tmp_path, port=6543).url.endswith("127.0.0.1:6543/provisioning")
+
+
+def _postgres_users_home() -> Path | None:
+    """The postgres user's home when we are root (where closed stacks keep their cluster)."""
+    if os.geteuid() != 0:
+        return None
+    return Path(pwd.getpwnam("postgres").pw_dir)
+
+
+@pytest.mark.postgres
+def test_a_throwaway_stack_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # $TMPDIR closed to other users (pytest's own directories are 0700): as root, the
+    # cluster must live in the postgres user's home, outside the temporary directory
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with temporary_stack(with_kafka=False) as stack:
+        state = [stack.home, stack.postgres.home]
+        assert stack.postgres.running()
+        pg_home = _postgres_users_home()
+        if pg_home is not None:
+            assert stack.postgres.home.is_relative_to(pg_home), stack.postgres.home
+            assert (stack.postgres.home / "stack-dir").read_text() == f"{stack.home.resolve()}\n"
+    assert not stack.postgres.running()
+    assert [path for path in state if path.exists()] == []
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_stacks_on_the_same_port_never_share_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+
+    def stack_in(directory: str) -> LocalStack:  # as `provisioning stack up` makes it
+        monkeypatch.setenv("PROVISIONING_STACK_DIR", str(tmp_path / directory))
+        monkeypatch.setenv("PROVISIONING_POSTGRES_PORT", str(port))
+        return LocalStack.from_env()
+
+    first, second = stack_in("first"), stack_in("second")
+    try:
+        first.up(with_kafka=False)
+        with psycopg.connect(first.postgres.url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE only_in_first ()")
+        first.down()
+        assert first.postgres.data.exists()  # `stack down` keeps a stack's data
+
+        second.up(with_kafka=False)  # the same port, another directory
+        with psycopg.connect(second.postgres.url) as conn:
+            assert conn.execute("SELECT to_regclass('only_in_first')").fetchone() == (None,)
+        second.down()
+
+        first.up(with_kafka=False)  # the first stack again: its own data
+        with psycopg.connect(first.postgres.url) as conn:
+            found = conn.execute("SELECT to_regclass('only_in_first')::text").fetchone()
+        assert found == ("only_in_first",)
+    finally:
+        for stack in (first, second):
+            stack.remove()
+    assert [s.postgres.home for s in (first, second) if s.postgres.home.exists()] == []

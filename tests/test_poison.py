@@ -35,6 +35,8 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 ALICE = "30000000-0000-4000-8000-000000000001"
 ROOT = Path(__file__).resolve().parent.parent
+# below librdkafka's default max.poll.interval.ms (300 s), which it must not exceed
+SESSION_TIMEOUT_MS = 240_000
 
 
 @dataclass
@@ -197,8 +199,9 @@ def test_a_killed_member_restarted_by_run_takes_its_partitions_back_at_once(
 ) -> None:
     """Static membership: kill -9 of one of two ingest members under `provisioning run`.
 
-    The session timeout stays at its 45 s default: without static membership the
-    killed member's partitions would sit idle until it expired.
+    The session timeout is four minutes: without static membership the killed member's
+    partitions would sit idle until it expired, far longer than the wait for the requests
+    sent to them (no stopwatch needed: the wait itself is the proof).
     """
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     supervisor = world.start(
@@ -214,6 +217,7 @@ def test_a_killed_member_restarted_by_run_takes_its_partitions_back_at_once(
         "--order-service",
         "0",
         PROVISIONING_KAFKA_GROUP_INSTANCE_ID=prefix,
+        PROVISIONING_KAFKA_SESSION_TIMEOUT_MS=str(SESSION_TIMEOUT_MS),
     )
     processes.append(supervisor)
     members = [f"{prefix}-ingest-1", f"{prefix}-ingest-2"]
@@ -231,14 +235,13 @@ def test_a_killed_member_restarted_by_run_takes_its_partitions_back_at_once(
     with RequestProducer(world.settings) as producer:
         for i in range(40):  # keys spread over every partition, the killed member's too
             producer.send(domain_create(f"after-kill-{i}.com"))
+    # 60 s: well inside the session timeout a dynamic member's partitions would wait
     world.wait_for("SELECT count(*) FROM provision_domain", 40, timeout=60)
     took = time.monotonic() - killed_at
     print(f"the killed member's {owned} partition(s) were consumed again after {took:.1f} s")
     # it is the restarted member that holds them: no rebalance moved them
     assert assignments(services, group)[members[0]] == owned
     assert len(re.findall(r"started ingest-1 ", world.text())) == 2, world.text()
-    # well inside the 45 s session timeout a dynamic member would have waited
-    assert took < 30, world.text()
 
     while world.text().count("ingesting ") < 3:  # the restarted one handles SIGTERM now
         assert time.monotonic() < deadline + 60, world.text()

@@ -150,8 +150,12 @@ class World:
 
     def end_offsets(self, topic: str) -> list[int]:
         """Where each partition of ``topic`` ends."""
-        config = {"bootstrap.servers": self.settings.kafka_bootstrap_servers, "group.id": "ends"}
-        consumer = Consumer(config)
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.settings.kafka_bootstrap_servers,
+                "group.id": unique_name("ends"),
+            }
+        )
         try:
             partitions = sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
             ends = [TopicPartition(topic, p) for p in partitions]
@@ -198,7 +202,10 @@ def test_replaying_an_ingested_range_adds_nothing(world: World) -> None:
     dlq = world.settings.dlq_topic(world.topic)
     assert world.end_offsets(dlq)[0] == 2
     consumer = Consumer(
-        {"bootstrap.servers": world.settings.kafka_bootstrap_servers, "group.id": "dlq-check"}
+        {
+            "bootstrap.servers": world.settings.kafka_bootstrap_servers,
+            "group.id": unique_name("dlq-check"),
+        }
     )
     try:
         consumer.assign([TopicPartition(dlq, 0, 1)])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
@@ -27,6 +27,14 @@ from tests.db.helpers import (
 )
 
 pytestmark = [pytest.mark.postgres]
+
+
+def wait_until_past(conn: Conn, moment: datetime, timeout: float = 30.0) -> None:
+    """Until the database's clock (``now()``, which leases are compared with) is past ``moment``."""
+    deadline = time.monotonic() + timeout
+    while not scalar(conn, "SELECT now() > %(at)s", {"at": moment}):
+        assert time.monotonic() < deadline, f"the database's clock never passed {moment}"
+        time.sleep(0.05)
 
 
 def _insert_contacts(conn: Conn, how_many: int) -> list[uuid.UUID]:
@@ -92,9 +100,9 @@ def test_concurrent_claimers_never_get_the_same_job(provisioning_db: str, claime
 
 def test_an_expired_lease_is_reclaimed_and_claimed_again(db: Conn) -> None:
     row = insert_provision(db, "provision_domain", name="lease.com")
-    claim_job(db, row["job_id"], owner="slow", lease=timedelta(milliseconds=500))
+    claimed = claim_job(db, row["job_id"], owner="slow", lease=timedelta(seconds=2))
     assert reclaim_expired(db) == 0  # still leased
-    time.sleep(0.7)
+    wait_until_past(db, claimed["lease_expires_at"])
 
     assert reclaim_expired(db) == 1
 
@@ -147,7 +155,7 @@ def test_heartbeat_extends_the_lease(db: Conn) -> None:
         db, "SELECT %(at)s::TIMESTAMPTZ - now() > INTERVAL '9 minutes'", {"at": extended}
     )
     assert in_ten_minutes is True
-    time.sleep(1.2)  # the first lease would have expired by now
+    wait_until_past(db, first)  # the first lease would have expired by now
     assert reclaim_expired(db) == 0
     assert job(db, row["job_id"])["lease_owner"] == "worker"
     # someone else's heartbeat extends nothing
