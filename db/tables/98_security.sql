@@ -1,5 +1,11 @@
 -- Security (issue 11): what tenant isolation and deliverable outcomes need of the tables.
 
+-- Functions whose signature changed (their files create the new ones):
+-- apply_outcome takes the outcome's request_id and returns the refused plans,
+-- provision_reject the tenant_customer the request named.
+DROP FUNCTION IF EXISTS orders.apply_outcome(UUID, UUID[], TEXT, TEXT, JSONB);
+DROP FUNCTION IF EXISTS provision_reject(UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT);
+
 -- A rejection keeps the tenant_customer the request named, so the order service
 -- applies its outcome only to that tenant's plans (orders.apply_outcome).
 ALTER TABLE provision_rejection ADD COLUMN tenant_customer_id UUID;

@@ -12,8 +12,6 @@
 -- the outcome's request_id and its order belongs to the tenant_customer the
 -- request was recorded for (the provision's, or the rejection's). So a
 -- request that names another order's plans cannot fail or complete them.
-DROP FUNCTION IF EXISTS orders.apply_outcome(UUID, UUID[], TEXT, TEXT, JSONB);
-
 CREATE OR REPLACE FUNCTION orders.apply_outcome(
     p_event_id   UUID,
     p_request_id UUID,

@@ -8,8 +8,6 @@
 -- else '<action>:<request_id>'. p_tenant_customer_id: the tenant_customer the
 -- request named (not checked: it may be why the request failed); the order
 -- service applies the outcome only to that tenant's plans.
-DROP FUNCTION IF EXISTS provision_reject(UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT);
-
 CREATE OR REPLACE FUNCTION provision_reject(
     p_request_id          UUID,
     p_tenant_customer_id  UUID,
