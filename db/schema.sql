@@ -8,7 +8,7 @@
 -- migration migrations/0002_consumer_runtime.sql sha256:883fff6155b0672f2300298b1b120d256c59f82774236eb9ff0e3491084ab2e6
 -- migration migrations/0003_job_claimed_date.sql sha256:13b478b82a425b21f80e6f256c4e6af80c6715ecae7259ebc7558b6b843e63d0
 -- migration migrations/0004_hot_path.sql sha256:9ecce15ff3186fe2b57dfc4e80f631d3a104e39f843089d22970171b814d6b32
--- migration migrations/0005_security.sql sha256:f7f0ad7a0690b47d0735852194027c49cb90e6a0b819e172a0fc0560d20a26d1
+-- migration migrations/0005_security.sql sha256:0a2b73312af71f8675f677772259ef6ac822a027a056260500437105c0db3e6a
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
