@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 
 from tests.db.helpers import (
     ALICE,
+    ALPHA_REGISTRY_ID,
     ALPHA_SSL,
     BETA_REGISTRY,
     BOB,
@@ -22,10 +23,12 @@ from tests.db.helpers import (
     counts,
     create_contact,
     delete_domain,
+    fetch_one,
     insert_provision,
     provision,
     provision_and_complete,
     register_domain,
+    scalar,
     set_domain,
 )
 
@@ -953,3 +956,39 @@ def test_a_certificate_is_only_for_names_the_tenant_customer_holds(
         f"{refused} is neither a domain this tenant_customer holds nor a name under one"
     )
     assert counts(db) == before
+
+
+def test_the_columns_the_system_owns_are_reset_whatever_the_inserter_sent(db: Conn) -> None:
+    """id is the backend's idempotency key: a requester (or anyone inserting directly)
+    cannot choose it, nor a status, a result or the audit columns."""
+    chosen = uuid.uuid4()
+    request_id = uuid.uuid4()
+    db.execute(
+        "INSERT INTO provision_domain (id, request_id, tenant_customer_id, accreditation_id,"
+        " name, status_id, result_message, result_data, roid, attempt_count, created_by)"
+        " VALUES (%(id)s, %(request_id)s, %(tenant)s, %(accreditation)s, 'chosen-id.com',"
+        " tc_id_from_name('provision_status', 'completed'), 'done', '{\"x\": 1}', 'R-1', 7,"
+        " 'somebody')",
+        {
+            "id": chosen,
+            "request_id": request_id,
+            "tenant": ALICE,
+            "accreditation": ALPHA_REGISTRY_ID,
+        },
+    )
+    row = fetch_one(
+        db, "SELECT * FROM provision_domain WHERE request_id = %(r)s", {"r": request_id}
+    )
+    assert row["id"] != chosen
+    assert scalar(
+        db, "SELECT name FROM provision_status WHERE id = %(s)s", {"s": row["status_id"]}
+    ) == ("pending")
+    assert (row["result_message"], row["result_data"], row["roid"], row["attempt_count"]) == (
+        None,
+        None,
+        None,
+        0,
+    )
+    assert row["created_by"] == scalar(db, "SELECT session_user")
+    job = fetch_one(db, "SELECT reference_id FROM job WHERE id = %(j)s", {"j": row["job_id"]})
+    assert job["reference_id"] == row["id"]
