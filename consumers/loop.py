@@ -20,7 +20,8 @@ Guarantees:
   its dead letters are durable, so a crash at any point replays, never skips;
 - **no message can stop the loop**: only infrastructure failures
   (:func:`provisioning.failures.is_transient`: the database unreachable,
-  serialization failures, Kafka not acknowledging) are retried, with backoff,
+  serialization failures, Kafka not acknowledging, the schema registry not
+  answering while a message is decoded) are retried, with backoff,
   until they pass; any other failure of one message — whatever the exception —
   makes that message a failed outcome or a dead letter, and the loop moves on;
 - a message that kills the process outright is dead-lettered after
@@ -37,6 +38,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -50,7 +52,7 @@ from provisioning.errors import DecodeError, QuarantinedMessage
 from provisioning.failures import describe, is_transient
 from provisioning.service import COMPONENT_ROLES, Service
 from provisioning.settings import Settings
-from schemas.codec import Codec, codec_from_settings
+from schemas.codec import Codec, close_codec, codec_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +146,7 @@ class ConsumerLoop(Service[Any]):
         self.checkpoint = checkpoint
         self.dead_letters = dead_letters
         self.component = component
+        self._own_codec = codec is None  # closed when the loop ends
         self.codec = codec or codec_from_settings(settings)
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
@@ -177,6 +180,8 @@ class ConsumerLoop(Service[Any]):
             self.dead_letters.close()
             self._release()
             self.drop_connection()
+            if self._own_codec:
+                close_codec(self.codec)
         return self.stats
 
     def _release(self) -> None:
@@ -226,10 +231,11 @@ class ConsumerLoop(Service[Any]):
         unreadable: Letters = []
         for message in messages:
             try:
-                datum = self.codec.decode(
-                    self.handler.record, message.value() or b"", message.topic() or ""
-                )
-            except Exception as exc:  # noqa: BLE001 - whatever the codec raised: unreadable
+                # the schema registry down is retried here, not blamed on the message
+                datum = self.retrying(partial(self._decode, message), "schema registry unavailable")
+            except Exception as exc:
+                if is_transient(exc):  # only when stopping: nothing is committed
+                    raise
                 error = exc if isinstance(exc, DecodeError) else DecodeError(describe(exc))
                 unreadable.append((message, error))
                 continue
@@ -241,6 +247,9 @@ class ConsumerLoop(Service[Any]):
             observability.record_handled(self.component, counts, [i.datum for i in items])
             letters = [*unreadable, *refused]
         self._dead_letter(letters)
+
+    def _decode(self, message: Message) -> dict[str, Any]:
+        return self.codec.decode(self.handler.record, message.value() or b"", message.topic() or "")
 
     def _record(self, items: list[Item]) -> tuple[Counter[str], Letters]:
         """The batch in one transaction; if refused, each message in its own."""

@@ -25,7 +25,8 @@ rows is a short first fetch: it is sent and marked at once.
   encodable) has its attempts counted in outbox_parked; after
   PROVISIONING_RELAY_MAX_ATTEMPTS it is parked: it and the later rows of its
   key wait for an operator (`provisioning outbox list|retry|drop`), every other
-  key flows on. Failures of the broker or the network are never counted.
+  key flows on. Failures of the broker, the network or the schema registry
+  (RegistryUnavailableError) are never counted: the window is retried after a backoff.
 - One active relay per outbox: the others find the advisory lock taken and
   stand by; run as many processes as you like for availability.
 - Woken by NOTIFY, with a poll every --poll-seconds in case one is missed; keeps
@@ -60,12 +61,12 @@ from psycopg.rows import dict_row
 
 from producers.requests import CONTENT_TYPE as REQUEST_CONTENT_TYPE
 from provisioning import kafka, observability
-from provisioning.errors import ProvisioningError
+from provisioning.errors import ProvisioningError, RegistryUnavailableError
 from provisioning.failures import is_transient
 from provisioning.service import COMPONENT_ROLES, Service
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
-from schemas.codec import Codec, codec_from_settings
+from schemas.codec import Codec, close_codec, codec_from_settings
 from schemas.requests import OUTCOME, REQUEST, build_request, to_avro
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,7 @@ class Relay(Service[Row]):
         )
         self.outbox = outbox
         self.topic = outbox.topic(settings)
+        self._own_codec = codec is None  # closed when the relay stops
         self.codec = codec if codec is not None else codec_from_settings(settings)
         self.batch_size = batch_size
         self.window = max(window, batch_size)
@@ -235,6 +237,8 @@ class Relay(Service[Row]):
             self._producer.flush(self.delivery_timeout)
             listener.join(timeout=5)
             self.drop_connection()
+            if self._own_codec:
+                close_codec(self.codec)
         return self.counts
 
     def relay_batch(self) -> BatchResult:
@@ -343,6 +347,15 @@ class Relay(Service[Row]):
         for row in rows:
             try:
                 value = self.codec.encode(self.outbox.record, self.outbox.datum(row), self.topic)
+            except RegistryUnavailableError as exc:  # not the row's fault: never counted
+                log.warning(
+                    "%s: row %s waits: %s; retrying after a backoff",
+                    self.outbox.name,
+                    row["id"],
+                    exc,
+                )
+                self.counts["registry_unavailable"] += 1
+                return False
             except (ProvisioningError, LookupError, TypeError, ValueError) as exc:
                 log.error(
                     "%s: row %s cannot be encoded (%s): it and the rows after it wait",

@@ -24,7 +24,7 @@ from confluent_kafka import KafkaException
 from provisioning import kafka
 from provisioning.errors import DeliveryError, InvalidRequest
 from provisioning.settings import Settings
-from schemas.codec import Codec, codec_from_settings
+from schemas.codec import Codec, close_codec, codec_from_settings
 from schemas.requests import ACTIONS, REQUEST, build_request, object_key, to_avro
 
 CONTENT_TYPE = "application/vnd.provisioning.request+avro"
@@ -55,6 +55,7 @@ class RequestProducer:
         self, settings: Settings, *, codec: Codec | None = None, **librdkafka_overrides: Any
     ) -> None:
         self._settings = settings
+        self._own_codec = codec is None  # closed on leaving the ``with`` block
         self._codec = codec if codec is not None else codec_from_settings(settings)
         self._producer = kafka.producer(settings, **{"linger.ms": 5, **librdkafka_overrides})
         self._failures: list[str] = []
@@ -132,10 +133,14 @@ class RequestProducer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is None:
-            self.flush()
-        else:  # still deliver what was sent, without hiding the error in flight
-            self._producer.flush(30.0)
+        try:
+            if exc_type is None:
+                self.flush()
+            else:  # still deliver what was sent, without hiding the error in flight
+                self._producer.flush(30.0)
+        finally:
+            if self._own_codec:
+                close_codec(self._codec)
 
 
 __all__ = ["CONTENT_TYPE", "EncodedRequest", "RequestProducer", "new_traceparent"]

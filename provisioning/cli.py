@@ -21,6 +21,8 @@ def _stack_up(args: argparse.Namespace) -> int:
     from provisioning.localstack import LocalStack  # noqa: PLC0415 - keep --help fast
 
     stack = LocalStack.from_env()
+    if args.with_registry:
+        stack.with_registry = True
     print(f"starting the local stack in {stack.home} ...", flush=True)
     stack.up()
     for name, state in stack.status().items():
@@ -102,8 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
         "stack", help="start/stop the local Kafka + PostgreSQL stack (no Docker needed)"
     )
     stack_commands = stack.add_subparsers(title="actions", metavar="ACTION", required=True)
+    up = stack_commands.add_parser(
+        "up",
+        help="start Kafka (KRaft) and PostgreSQL on loopback; idempotent",
+        description="Start Kafka (KRaft) and PostgreSQL on loopback, and the schema registry "
+        "with --with-registry or PROVISIONING_SCHEMA_REGISTRY=1; idempotent.",
+    )
+    up.add_argument(
+        "--with-registry",
+        action="store_true",
+        help="also start a schema registry (Apicurio, Confluent-compatible API; "
+        "same as PROVISIONING_SCHEMA_REGISTRY=1)",
+    )
+    up.set_defaults(func=_stack_up)
     for name, func, text in (
-        ("up", _stack_up, "start Kafka (KRaft) and PostgreSQL on loopback; idempotent"),
         ("down", _stack_down, "stop what `stack up` started"),
         ("status", _stack_status, "show whether each service runs"),
         ("env", _stack_env, "print the settings that point the components at the stack"),

@@ -48,15 +48,35 @@ class DeliveryError(ProvisioningError):
     """Kafka did not accept a message (after librdkafka's own retries)."""
 
 
+class SchemaRegistryError(ProvisioningError):
+    """The schema registry could not be used for a message (the subclasses say why)."""
+
+
+class RegistryUnavailableError(SchemaRegistryError):
+    """The schema registry did not answer in time, or answered with a server or auth error.
+
+    The infrastructure's failure, not the message's: consumers and the relay retry it
+    (:func:`provisioning.failures.is_transient`) and never dead-letter or park for it.
+    """
+
+
+class IncompatibleSchemaError(SchemaRegistryError):
+    """The schema registry refused to register a schema: incompatible with the subject's
+    versions under its compatibility rule, or not a valid schema."""
+
+
 __all__ = [
     "ConfigError",
     "DecodeError",
     "DeliveryError",
+    "IncompatibleSchemaError",
     "InvalidRequest",
     "MissingToolError",
     "PortInUseError",
     "ProvisioningError",
     "QuarantinedMessage",
+    "RegistryUnavailableError",
+    "SchemaRegistryError",
     "StackError",
     "UnknownSchemaError",
 ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import psycopg
 
-from provisioning.errors import DeliveryError
+from provisioning.errors import DeliveryError, RegistryUnavailableError
 
 # SQLSTATE classes of the infrastructure: 08 connection exception, 40 transaction
 # rollback (serialization failure, deadlock), 53 insufficient resources (disk full,
@@ -39,12 +39,13 @@ def is_transient(exc: BaseException) -> bool:
     """True when ``exc`` is the infrastructure failing: retry the same work later.
 
     A lost or unusable connection (psycopg raises ``OperationalError`` or
-    ``InterfaceError`` without a SQLSTATE then), the SQLSTATEs above, and Kafka
+    ``InterfaceError`` without a SQLSTATE then), the SQLSTATEs above, Kafka
     not acknowledging a write (:class:`DeliveryError`, after librdkafka's own
-    retries). Everything else is not transient: the same input would fail the
-    same way again.
+    retries), and the schema registry not answering
+    (:class:`RegistryUnavailableError`). Everything else is not transient: the
+    same input would fail the same way again.
     """
-    if isinstance(exc, DeliveryError):
+    if isinstance(exc, DeliveryError | RegistryUnavailableError):
         return True
     state = sqlstate(exc)
     if state is not None:

@@ -1,7 +1,9 @@
-"""A real Kafka broker (KRaft, single node) and a real PostgreSQL, on loopback, without Docker.
+"""A real Kafka broker (KRaft, single node) and a real PostgreSQL, on loopback, without Docker;
+optionally a schema registry (Apicurio Registry, Confluent-compatible API).
 
-Kafka is the official Apache broker, fetched once from Maven Central with Maven
-into a cache outside the repository; PostgreSQL comes from the system's packages
+Kafka is the official Apache broker and the registry Apicurio's released
+application, both fetched once from Maven Central with Maven into a cache outside
+the repository; PostgreSQL comes from the system's packages
 (installed with apt-get when missing and we are root). Both run from a state
 directory that holds their data, logs and pid files, so that ``down`` stops only
 what ``up`` started. ``up`` is idempotent; a half-started stack is cleaned up.
@@ -17,6 +19,7 @@ import base64
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import pwd
 import random
@@ -24,8 +27,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +41,10 @@ from provisioning.errors import MissingToolError, PortInUseError, StackError
 
 KAFKA_VERSION = "4.1.1"
 LOG4J_VERSION = "2.24.3"
+REGISTRY_VERSION = "3.0.9"  # io.apicurio:apicurio-registry-app, runs on Java 17
+REGISTRY_ARTIFACT = f"io.apicurio:apicurio-registry-app:{REGISTRY_VERSION}:tar.gz:all"
+REGISTRY_COMPATIBILITY = "BACKWARD"  # Apicurio's own default is NONE
+CCOMPAT_PATH = "/apis/ccompat/v7"  # the Confluent-compatible API
 JAVA_MIN_MAJOR = 17
 PG_USER = "postgres"
 
@@ -425,23 +435,219 @@ class Kafka:
         if pid is None:
             self._pidfile.unlink(missing_ok=True)
             return False
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGTERM)
-        child = _CHILDREN.pop(pid, None)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if child is not None and child.poll() is not None:
-                break
-            if child is None and not _pid_alive(pid):
-                break
-            time.sleep(0.1)
-        else:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
-            if child is not None:
-                child.wait()
+        _stop_group(pid, timeout)
         self._pidfile.unlink(missing_ok=True)
         return True
+
+
+# --------------------------------------------------------------------------- schema registry
+
+
+def _check_java() -> str:
+    java = _require("java", f"install OpenJDK {JAVA_MIN_MAJOR}+ (apt-get install openjdk-17-jre)")
+    if _java_major(java) < JAVA_MIN_MAJOR:
+        raise MissingToolError(f"the local stack needs Java {JAVA_MIN_MAJOR}+; {java} is older")
+    return java
+
+
+def ensure_registry_app() -> Path:
+    """The directory of Apicurio Registry's runner jar, downloaded with Maven on first use.
+
+    One download per cache (a file lock serializes concurrent first starts); a failed
+    or interrupted one leaves nothing behind that looks complete.
+    """
+    root = cache_dir() / f"apicurio-registry-{REGISTRY_VERSION}"
+    app = root / "app"
+    done = root / ".complete"
+    if done.exists():
+        return app
+    _check_java()
+    mvn = _require("mvn", "install Maven (apt-get install maven) to fetch the schema registry")
+    with _file_lock(root.with_suffix(".lock")):
+        if done.exists():
+            return app
+        work = root / "build"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        result = subprocess.run(
+            [
+                mvn,
+                "-B",
+                "-q",
+                "dependency:copy",
+                f"-Dartifact={REGISTRY_ARTIFACT}",
+                f"-DoutputDirectory={work}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=work,  # no project: a pom.xml in the caller's directory must not be read
+        )
+        archives = sorted(work.glob("*.tar.gz"))
+        if result.returncode != 0 or not archives:
+            shutil.rmtree(work, ignore_errors=True)
+            raise StackError(
+                f"Maven could not fetch {REGISTRY_ARTIFACT}:\n"
+                + (result.stdout + result.stderr)[-2000:]
+            )
+        staging = root / "app.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        with tarfile.open(archives[0]) as archive:
+            archive.extractall(staging, filter="data")
+        if not list(staging.glob("*-runner.jar")):
+            raise StackError(f"{archives[0].name} holds no *-runner.jar")
+        shutil.rmtree(app, ignore_errors=True)
+        staging.rename(app)
+        shutil.rmtree(work, ignore_errors=True)
+        done.write_text(REGISTRY_VERSION + "\n")
+    return app
+
+
+@dataclass
+class SchemaRegistry:
+    """Apicurio Registry on 127.0.0.1:``port``, in-memory storage, state (log, pid) under ``home``.
+
+    Its schemas live in memory: a restart starts empty (the ids in messages already
+    written no longer resolve).
+    """
+
+    home: Path
+    port: int = 8081
+    heap: str = "512m"
+    port_variable: str = "PROVISIONING_SCHEMA_REGISTRY_PORT"
+
+    @property
+    def url(self) -> str:
+        """The Confluent-compatible API: what PROVISIONING_SCHEMA_REGISTRY_URL points at."""
+        return f"http://127.0.0.1:{self.port}{CCOMPAT_PATH}"
+
+    @property
+    def _pidfile(self) -> Path:
+        return self.home / "registry.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.home / "registry.log"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self._pidfile.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        if _pid_alive(pid) and str(self.home) in _cmdline(pid):
+            return pid
+        return None
+
+    def start(self, timeout: float = 120.0) -> None:
+        if self.pid() is not None:
+            return
+        check_port_free(self.port, "the schema registry", self.port_variable)
+        app = ensure_registry_app()
+        java = _check_java()
+        self.home.mkdir(parents=True, exist_ok=True)
+        (runner,) = app.glob("*-runner.jar")
+        command = [
+            java,
+            f"-Xmx{self.heap}",
+            "-Xms64m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Djava.awt.headless=true",
+            f"-Dprovisioning.stack={self.home}",  # how pid() knows the process is ours
+            "-Dquarkus.http.host=127.0.0.1",
+            f"-Dquarkus.http.port={self.port}",
+            "-Dapicurio.storage.kind=sql",
+            "-Dapicurio.storage.sql.kind=h2",  # H2 in memory: Apicurio's default
+            "-jar",
+            str(runner),
+        ]
+        with self.log.open("ab") as out:
+            proc = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.home,
+            )
+        _CHILDREN[proc.pid] = proc
+        self._pidfile.write_text(str(proc.pid))
+        try:
+            self._wait_ready(proc, timeout)
+            self.set_compatibility(REGISTRY_COMPATIBILITY)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise StackError(
+                    f"the schema registry exited with code {proc.returncode}:\n{_tail(self.log)}"
+                )
+            if self.ready():
+                return
+            time.sleep(0.3)
+        raise StackError(
+            f"the schema registry did not answer within {timeout:.0f}s:\n{_tail(self.log)}"
+        )
+
+    def ready(self) -> bool:
+        """Whether its readiness check answers UP."""
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.port}/health/ready", timeout=2
+            ) as response:
+                return bool(response.status == 200)
+        except (OSError, ValueError):
+            return False
+
+    def set_compatibility(self, level: str) -> None:
+        """The global compatibility rule, through the Confluent-compatible API."""
+        request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 URL
+            f"{self.url}/config",
+            data=json.dumps({"compatibility": level}).encode(),
+            headers={"Content-Type": "application/vnd.schemaregistry.v1+json"},
+            method="PUT",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                answer = json.loads(response.read() or b"{}")
+        except (OSError, ValueError) as exc:
+            raise StackError(
+                f"could not set the registry's compatibility to {level}: {exc}"
+            ) from exc
+        if answer.get("compatibilityLevel", answer.get("compatibility")) != level:
+            raise StackError(f"the registry kept compatibility {answer} instead of {level}")
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        pid = self.pid()
+        if pid is None:
+            self._pidfile.unlink(missing_ok=True)
+            return False
+        _stop_group(pid, timeout)
+        self._pidfile.unlink(missing_ok=True)
+        return True
+
+
+def _stop_group(pid: int, timeout: float) -> None:
+    """SIGTERM the process group ``pid`` leads, SIGKILL it after ``timeout`` s; reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    child = _CHILDREN.pop(pid, None)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child is not None and child.poll() is not None:
+            break
+        if child is None and not _pid_alive(pid):
+            break
+        time.sleep(0.1)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        if child is not None:
+            child.wait()
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -633,6 +839,8 @@ class LocalStack:
     postgres_port: int = 5432
     fast: bool = False
     postgres_home: Path | None = None  # default: <home>/postgres
+    with_registry: bool = False  # also start the schema registry
+    registry_port: int = 8081
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LocalStack:
@@ -654,6 +862,8 @@ class LocalStack:
             kafka_controller_port=port("PROVISIONING_KAFKA_CONTROLLER_PORT", kafka_port + 1),
             postgres_port=port("PROVISIONING_POSTGRES_PORT", 5432),
             postgres_home=postgres_home_for(home),
+            with_registry=_flag(env, "PROVISIONING_SCHEMA_REGISTRY"),
+            registry_port=port("PROVISIONING_SCHEMA_REGISTRY_PORT", 8081),
         )
 
     @property
@@ -665,30 +875,41 @@ class LocalStack:
         home = self.postgres_home or self.home / "postgres"
         return Postgres(home, self.postgres_port, fast=self.fast)
 
+    @property
+    def registry(self) -> SchemaRegistry:
+        return SchemaRegistry(self.home / "registry", self.registry_port)
+
     def env(self) -> dict[str, str]:
         """The settings a component needs to use this stack: the components log in as
         provisioning_app (db/roles.sql: no rights but turning into their roles), the
-        migrations and operator commands as the owner."""
-        return {
+        migrations and operator commands as the owner. The registry's URL when the
+        stack has one (asked for, or running)."""
+        env = {
             "PROVISIONING_KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap,
             "PROVISIONING_DATABASE_URL": self.postgres.url.replace(
                 f"://{PG_USER}@", "://provisioning_app@", 1
             ),
             "PROVISIONING_ADMIN_DATABASE_URL": self.postgres.url,
         }
+        if self.with_registry or self.registry.pid() is not None:
+            env["PROVISIONING_SCHEMA_REGISTRY_URL"] = self.registry.url
+        return env
 
     def up(self, *, with_kafka: bool = True) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        postgres, kafka = self.postgres, self.kafka
+        postgres, kafka, registry = self.postgres, self.kafka, self.registry
         started_postgres = not postgres.running()
+        started_kafka = with_kafka and kafka.pid() is None
         # Check every port first, so a taken one fails before anything starts.
         if started_postgres:
             check_port_free(postgres.port, "PostgreSQL", postgres.port_variable)
-        if with_kafka and kafka.pid() is None:
+        if started_kafka:
             check_port_free(kafka.port, "Kafka", kafka.port_variable)
             check_port_free(
                 kafka.controller_port, "the Kafka controller", "PROVISIONING_KAFKA_CONTROLLER_PORT"
             )
+        if self.with_registry and registry.pid() is None:
+            check_port_free(registry.port, "the schema registry", registry.port_variable)
         if postgres.home != self.home / "postgres":  # say whose cluster it is
             postgres.home.mkdir(parents=True, exist_ok=True)
             (postgres.home / "stack-dir").write_text(f"{self.home.resolve()}\n")
@@ -696,7 +917,11 @@ class LocalStack:
         try:
             if with_kafka:
                 kafka.start()
+            if self.with_registry:
+                registry.start()
         except BaseException:
+            if started_kafka:
+                kafka.stop()
             if started_postgres:
                 postgres.stop()
             raise
@@ -707,6 +932,8 @@ class LocalStack:
     def down(self) -> list[str]:
         """Stop what runs; the data stays, for the next ``up``."""
         stopped = []
+        if self.registry.stop():
+            stopped.append("schema registry")
         if self.kafka.stop():
             stopped.append("kafka")
         if self.postgres.stop():
@@ -722,12 +949,27 @@ class LocalStack:
 
     def status(self) -> dict[str, str]:
         kafka_pid = self.kafka.pid()
-        return {
+        status = {
             "kafka": f"running on {self.kafka.bootstrap} (pid {kafka_pid})"
             if kafka_pid
             else "stopped",
             "postgres": f"running: {self.postgres.url}" if self.postgres.running() else "stopped",
         }
+        registry_pid = self.registry.pid()
+        if registry_pid is not None:
+            status["registry"] = f"running: {self.registry.url} (pid {registry_pid})"
+        elif self.with_registry:
+            status["registry"] = "stopped"
+        return status
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in {"", "0", "false", "no", "off"}:
+        return False
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    raise StackError(f"{name}: {raw!r} is not one of 1, true, yes, on, 0, false, no, off")
 
 
 @contextlib.contextmanager
@@ -755,15 +997,35 @@ def temporary_stack(*, with_kafka: bool = True) -> Iterator[LocalStack]:
         stack.remove()
 
 
+@contextlib.contextmanager
+def temporary_registry() -> Iterator[SchemaRegistry]:
+    """A throwaway schema registry on a free port, its directory removed afterwards.
+
+    Apart from the stack's services: the tests start it only when a test needs it.
+    """
+    home = Path(tempfile.mkdtemp(prefix="provisioning-registry-"))
+    registry = SchemaRegistry(home, free_port())
+    try:
+        registry.start()
+        yield registry
+    finally:
+        registry.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
 __all__ = [
     "KAFKA_VERSION",
+    "REGISTRY_VERSION",
     "Kafka",
     "LocalStack",
     "Postgres",
+    "SchemaRegistry",
     "cache_dir",
     "ensure_kafka_jars",
+    "ensure_registry_app",
     "free_port",
     "postgres_bindir",
     "postgres_home_for",
+    "temporary_registry",
     "temporary_stack",
 ]

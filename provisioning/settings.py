@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     schema_registry_basic_auth: SecretStr | None = Field(
         None, description="user:password for the schema registry (secret)."
     )
+    schema_registry_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="How long one request to the schema registry may take; it is tried three "
+        "times, then the registry counts as unavailable (consumers and the relay retry later).",
+    )
 
     # --- PostgreSQL ------------------------------------------------------------
     database_url: SecretStr = Field(

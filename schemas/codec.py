@@ -6,12 +6,16 @@
   knows the fingerprint of every released version (``schemas/versions/``) and
   resolves the writer's schema to the current one.
 - With ``PROVISIONING_SCHEMA_REGISTRY_URL``: the **Confluent wire format**
-  through ``confluent_kafka.schema_registry`` (subject ``<topic>-value``).
+  through ``confluent_kafka.schema_registry``: subject ``<topic>-value`` (the TOPIC
+  subject name strategy, set explicitly), every registry request under a timeout.
 
 Errors are the project's own: :class:`~provisioning.errors.DecodeError` for bytes
 that are not a readable message, :class:`~provisioning.errors.UnknownSchemaError`
-for a schema no released version has, :class:`~provisioning.errors.InvalidRequest`
-for a datum the schema does not accept.
+for a schema no released version (or the registry) has,
+:class:`~provisioning.errors.InvalidRequest` for a datum the schema does not accept,
+:class:`~provisioning.errors.IncompatibleSchemaError` for a schema the registry
+refuses to register, :class:`~provisioning.errors.RegistryUnavailableError` (transient)
+for a registry that does not answer.
 """
 
 from __future__ import annotations
@@ -21,17 +25,34 @@ import io
 import json
 from collections.abc import Mapping
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import fingerprint
 
-from provisioning.errors import DecodeError, InvalidRequest, UnknownSchemaError
+from provisioning.errors import (
+    DecodeError,
+    IncompatibleSchemaError,
+    InvalidRequest,
+    RegistryUnavailableError,
+    UnknownSchemaError,
+)
+from provisioning.failures import describe
 from provisioning.settings import Settings
 from schemas.avro_writer import Writer, compile_writer
 from schemas.registry import TOP_LEVEL, Schema, canonical_form, current, expanded, released
 
 MAGIC = b"\xc3\x01"
 HEADER_SIZE = len(MAGIC) + 8
+
+# The registry client's limits: each HTTP request gives up after REGISTRY_TIMEOUT
+# seconds and is tried REGISTRY_RETRIES more times, so an encode or decode that
+# needs the registry returns (or raises RegistryUnavailableError) within about
+# (1 + REGISTRY_RETRIES) * REGISTRY_TIMEOUT seconds; without a timeout the client
+# waits forever on a registry that accepts connections but does not answer.
+REGISTRY_TIMEOUT = 5.0
+REGISTRY_RETRIES = 2
+REGISTRY_RETRY_WAIT_MS = 200
 
 
 class Codec(Protocol):
@@ -117,40 +138,86 @@ class SingleObjectCodec:
 
 
 class RegistryCodec:
-    """The Confluent wire format, with schemas registered in a Confluent-compatible registry."""
+    """The Confluent wire format, with schemas registered in a Confluent-compatible registry.
 
-    def __init__(self, url: str, basic_auth: str | None = None) -> None:
-        from confluent_kafka.schema_registry import SchemaRegistryClient  # noqa: PLC0415
+    The subject of a topic's values is ``<topic>-value`` (the TOPIC subject name
+    strategy, set explicitly: confluent-kafka's default strategy first asks the
+    registry for "associations", an endpoint other registries do not have).
+    ``schemas`` replaces the writer (and reader) schema of some records, e.g. a
+    released version: what an older or newer producer would use.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        basic_auth: str | None = None,
+        *,
+        timeout: float = REGISTRY_TIMEOUT,
+        retries: int = REGISTRY_RETRIES,
+        schemas: Mapping[str, Schema] | None = None,
+    ) -> None:
+        from confluent_kafka.schema_registry import (  # noqa: PLC0415
+            SchemaRegistryClient,
+            topic_subject_name_strategy,
+        )
         from confluent_kafka.schema_registry.avro import (  # noqa: PLC0415
             AvroDeserializer,
             AvroSerializer,
         )
 
-        config: dict[str, str] = {"url": url}
+        config: dict[str, Any] = {
+            "url": url,
+            "timeout": timeout,
+            "max.retries": retries,
+            "retries.wait.ms": REGISTRY_RETRY_WAIT_MS,
+        }
         if basic_auth:
             config["basic.auth.user.info"] = basic_auth
-        client = SchemaRegistryClient(config)
+        self._where = _without_userinfo(url)
+        self._client = client = SchemaRegistryClient(config)
+        strategy = {"subject.name.strategy": topic_subject_name_strategy}
+        texts = {
+            record: json.dumps((schemas or {}).get(record) or expanded(record))
+            for record in TOP_LEVEL
+        }
         self._serializers = {
-            record: AvroSerializer(client, json.dumps(expanded(record))) for record in TOP_LEVEL
+            record: AvroSerializer(client, text, conf=strategy) for record, text in texts.items()
         }
         self._deserializers = {
-            record: AvroDeserializer(client, json.dumps(expanded(record))) for record in TOP_LEVEL
+            record: AvroDeserializer(client, text, conf=strategy) for record, text in texts.items()
         }
 
     def encode(self, record: str, datum: Mapping[str, Any], topic: str) -> bytes:
+        from confluent_kafka.schema_registry.error import (  # noqa: PLC0415
+            SchemaRegistryError,
+        )
         from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: PLC0415
 
         try:
             data = self._serializers[record](
                 dict(datum), SerializationContext(topic, MessageField.VALUE)
             )
+        except SchemaRegistryError as exc:
+            if exc.http_status_code in {409, 422}:
+                raise IncompatibleSchemaError(
+                    f"the schema registry refused the {record} schema for subject "
+                    f"{topic}-value ({_refusal(exc)}): {_registry_message(exc)}"
+                ) from exc
+            raise self._unavailable("encoding", record, topic, exc) from exc
         except (ValueError, TypeError, KeyError) as exc:
             raise InvalidRequest(f"{record} does not fit its schema: {exc}") from exc
+        except Exception as exc:
+            if _is_transport_error(exc):
+                raise self._unavailable("encoding", record, topic, exc) from exc
+            raise
         if data is None:
             raise InvalidRequest(f"{record}: nothing to encode")
         return bytes(data)
 
     def decode(self, record: str, data: bytes, topic: str) -> dict[str, Any]:
+        from confluent_kafka.schema_registry.error import (  # noqa: PLC0415
+            SchemaRegistryError,
+        )
         from confluent_kafka.serialization import (  # noqa: PLC0415
             MessageField,
             SerializationContext,
@@ -163,15 +230,78 @@ class RegistryCodec:
             datum = self._deserializers[record](
                 data, SerializationContext(topic, MessageField.VALUE)
             )
+        except SchemaRegistryError as exc:
+            if exc.http_status_code == 404:
+                raise UnknownSchemaError(
+                    f"the schema registry has no schema with id {int.from_bytes(data[1:5])}: "
+                    f"{_registry_message(exc)}"
+                ) from exc
+            raise self._unavailable("decoding", record, topic, exc) from exc
         except SerializationError as exc:
             raise UnknownSchemaError(
                 f"schema registry could not resolve the schema: {exc}"
             ) from exc
         except Exception as exc:  # fastavro raises many types on corrupt bodies
+            if _is_transport_error(exc):
+                raise self._unavailable("decoding", record, topic, exc) from exc
             raise DecodeError(f"corrupt {record} body: {type(exc).__name__}: {exc}") from exc
         if not isinstance(datum, dict):
             raise DecodeError(f"a {record} must decode to a record")
         return datum
+
+    def close(self) -> None:
+        """Close the registry client's HTTP connections."""
+        self._client.close()
+
+    def __enter__(self) -> RegistryCodec:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _unavailable(
+        self, doing: str, record: str, topic: str, exc: Exception
+    ) -> RegistryUnavailableError:
+        return RegistryUnavailableError(
+            f"the schema registry at {self._where} is unavailable ({doing} a {record} "
+            f"for {topic}): {type(exc).__name__}: {describe(exc, 300)}"
+        )
+
+
+def _is_transport_error(exc: Exception) -> bool:
+    """A request that got no answer: refused, reset, timed out.
+
+    The registry client is built on httpx (or its successor httpx2, whichever is
+    installed), whose ``TransportError`` is what such a request raises.
+    """
+    return any(
+        cls.__name__ == "TransportError" and cls.__module__.split(".")[0] in {"httpx", "httpx2"}
+        for cls in type(exc).__mro__
+    )
+
+
+def _refusal(exc: Any) -> str:
+    if exc.http_status_code == 409:
+        return "incompatible with the versions it has, HTTP 409"
+    return f"not a valid schema, HTTP {exc.http_status_code}"
+
+
+def _registry_message(exc: Any) -> str:
+    return describe(Exception(str(exc.error_message)), 500)
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=host))
+
+
+def close_codec(codec: Codec) -> None:
+    """Release what a codec holds (the registry client's connections); any codec."""
+    if isinstance(codec, RegistryCodec):
+        codec.close()
 
 
 def codec_from_settings(settings: Settings) -> Codec:
@@ -179,7 +309,9 @@ def codec_from_settings(settings: Settings) -> Codec:
     if settings.schema_registry_url:
         auth = settings.schema_registry_basic_auth
         return RegistryCodec(
-            settings.schema_registry_url, auth.get_secret_value() if auth else None
+            settings.schema_registry_url,
+            auth.get_secret_value() if auth else None,
+            timeout=settings.schema_registry_timeout_seconds,
         )
     return SingleObjectCodec()
 
@@ -189,6 +321,7 @@ __all__ = [
     "Codec",
     "RegistryCodec",
     "SingleObjectCodec",
+    "close_codec",
     "codec_from_settings",
     "schema_fingerprint",
 ]

@@ -2,9 +2,13 @@
 
 The services start before the first test runs (``pytest_runtestloop``), not inside the
 first test that asks for them: pytest-timeout's per-test limit counts a test's fixture
-set-up, and a cold start (Maven fetching the Kafka jars, apt-get installing PostgreSQL)
-can take longer than any test may. The start-up has its own limit instead,
-``PROVISIONING_TEST_STARTUP_TIMEOUT`` seconds (default 900).
+set-up, and a cold start (Maven fetching the Kafka jars or the schema registry, apt-get
+installing PostgreSQL) can take longer than any test may. The start-up has its own
+limit instead, ``PROVISIONING_TEST_STARTUP_TIMEOUT`` seconds (default 900).
+
+The schema registry (Apicurio, a local Java process whichever way Kafka and PostgreSQL
+run) starts only when a collected test asks for it (the ``schema_registry`` fixture,
+the ``registry`` marker), and is stopped and removed at the end of the session.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Generic, TypeVar
 
 import psycopg
 import pytest
@@ -26,6 +31,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-export u
 )
 
 from provisioning.errors import StackError
+from provisioning.localstack import SchemaRegistry, temporary_registry
 from provisioning.settings import Settings
 from tests.services import Services, running_services
 
@@ -38,12 +44,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-class _SessionServices:
-    """The session's Kafka and PostgreSQL: started once, before the tests, stopped at exit."""
+T = TypeVar("T")
 
-    def __init__(self) -> None:
+
+class _Session(Generic[T]):
+    """A session's service: started once, before the tests, stopped at exit."""
+
+    def __init__(
+        self,
+        start: Callable[[], contextlib.AbstractContextManager[T]],
+        describe: Callable[[T], str],
+    ) -> None:
+        self._start = start
+        self._describe = describe
         self._exit = contextlib.ExitStack()
-        self._running: Services | None = None
+        self._running: T | None = None
         self._failure: BaseException | None = None
 
     def start(self, config: pytest.Config, *, own_limit: bool = True) -> None:
@@ -53,18 +68,16 @@ class _SessionServices:
         started = time.monotonic()
         try:
             with _time_limit() if own_limit else contextlib.nullcontext():
-                self._running = self._exit.enter_context(running_services())
+                self._running = self._exit.enter_context(self._start())
         except Exception as exc:  # noqa: BLE001 - every test that needs them reports it
             self._failure = exc
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and self._running is not None:
             reporter.write_line(
-                f"services ({self._running.how}): Kafka {self._running.kafka_bootstrap}, "
-                f"PostgreSQL port {self._running.postgres_port}, "
-                f"started in {time.monotonic() - started:.1f} s"
+                f"{self._describe(self._running)}, started in {time.monotonic() - started:.1f} s"
             )
 
-    def get(self, config: pytest.Config) -> Services:
+    def get(self, config: pytest.Config) -> T:
         # only when no collected test needed them (getfixturevalue): inside that test's
         # own timeout, whose SIGALRM must not be taken over
         self.start(config, own_limit=False)
@@ -74,7 +87,15 @@ class _SessionServices:
         return self._running
 
 
-_SESSION = _SessionServices()
+def _describe_services(running: Services) -> str:
+    return (
+        f"services ({running.how}): Kafka {running.kafka_bootstrap}, "
+        f"PostgreSQL port {running.postgres_port}"
+    )
+
+
+_SESSION = _Session(running_services, _describe_services)
+_REGISTRY = _Session(temporary_registry, lambda registry: f"schema registry: {registry.url}")
 
 
 @contextlib.contextmanager
@@ -104,6 +125,12 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         return
     if any("services" in getattr(item, "fixturenames", ()) for item in session.items):
         _SESSION.start(session.config)
+    if any(
+        "schema_registry" in getattr(item, "fixturenames", ())
+        or item.get_closest_marker("registry")
+        for item in session.items
+    ):
+        _REGISTRY.start(session.config)
 
 
 @pytest.fixture(autouse=True)
@@ -117,6 +144,13 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def services(pytestconfig: pytest.Config) -> Services:
     return _SESSION.get(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def schema_registry(pytestconfig: pytest.Config) -> SchemaRegistry:
+    """The session's schema registry (compatibility BACKWARD); each test uses its own
+    topics, so its own subjects."""
+    return _REGISTRY.get(pytestconfig)
 
 
 def unique_name(prefix: str) -> str:
