@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv with the package and its test/dev tools
 
-up: $(STAMP) ## start Kafka (KRaft) + PostgreSQL on loopback, no Docker needed; idempotent
+up: $(STAMP) ## start Kafka (KRaft) + PostgreSQL on loopback, no Docker needed; idempotent (PROVISIONING_SCHEMA_REGISTRY=1: + a schema registry)
 	$(BIN)/provisioning stack up
 
 down: $(STAMP) ## stop what `make up` started
@@ -46,7 +46,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint ## lint, then pytest against a real Kafka and PostgreSQL it starts itself
+test: lint ## lint, then pytest against a real Kafka, PostgreSQL and schema registry it starts itself
 	$(BIN)/pytest
 
 bench: $(STAMP) ## benchmarks, each reported as a ratio against a baseline measured in the same run

@@ -3,17 +3,20 @@ stack its own PostgreSQL cluster, and nothing left behind by a throwaway one."""
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import socket
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from provisioning.errors import MissingToolError, PortInUseError
+from provisioning.cli import main
+from provisioning.errors import MissingToolError, PortInUseError, StackError
 from provisioning.localstack import Kafka, LocalStack, Postgres, free_port, temporary_stack
 from tests.services import Services
 
@@ -125,3 +128,67 @@ def test_two_stacks_on_the_same_port_never_share_data(
         for stack in (first, second):
             stack.remove()
     assert [s.postgres.home for s in (first, second) if s.postgres.home.exists()] == []
+
+
+# --------------------------------------------------------------------- the schema registry
+
+
+def test_stack_env_names_the_registry_only_when_asked(tmp_path: Path) -> None:
+    base = {"PROVISIONING_STACK_DIR": str(tmp_path), "PROVISIONING_SCHEMA_REGISTRY_PORT": "18181"}
+    assert "PROVISIONING_SCHEMA_REGISTRY_URL" not in LocalStack.from_env(base).env()
+    asked = LocalStack.from_env({**base, "PROVISIONING_SCHEMA_REGISTRY": "1"})
+    assert asked.env()["PROVISIONING_SCHEMA_REGISTRY_URL"] == (
+        "http://127.0.0.1:18181/apis/ccompat/v7"
+    )
+
+
+def test_a_bad_registry_flag_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(StackError, match="PROVISIONING_SCHEMA_REGISTRY: 'maybe'"):
+        LocalStack.from_env(
+            {"PROVISIONING_STACK_DIR": str(tmp_path), "PROVISIONING_SCHEMA_REGISTRY": "maybe"}
+        )
+
+
+def test_taken_registry_port_fails_before_anything_starts(tmp_path: Path, taken_port: int) -> None:
+    stack = LocalStack(
+        home=tmp_path,
+        postgres_port=free_port(),
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        with_registry=True,
+        registry_port=taken_port,
+    )
+    with pytest.raises(PortInUseError) as caught:
+        stack.up()
+    assert "PROVISIONING_SCHEMA_REGISTRY_PORT" in str(caught.value)
+    assert not stack.postgres.data.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_stack_up_with_registry_serves_it_and_down_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``provisioning stack up --with-registry``, as ``make up`` runs it: the registry
+    answers with compatibility BACKWARD, ``stack env`` names it, ``stack down`` stops it."""
+    monkeypatch.setenv("PROVISIONING_STACK_DIR", str(tmp_path / "stack"))
+    for variable in ("KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "POSTGRES_PORT"):
+        monkeypatch.setenv(f"PROVISIONING_{variable}", str(free_port()))
+    monkeypatch.setenv("PROVISIONING_SCHEMA_REGISTRY_PORT", str(free_port()))
+    stack = LocalStack.from_env()
+    try:
+        assert main(["stack", "up", "--with-registry"]) == 0
+        assert main(["stack", "env"]) == 0
+        printed = capsys.readouterr().out
+        url = stack.registry.url
+        assert f"export PROVISIONING_SCHEMA_REGISTRY_URL={url}\n" in printed
+        with urllib.request.urlopen(f"{url}/config", timeout=10) as response:  # noqa: S310
+            assert json.loads(response.read()) == {"compatibilityLevel": "BACKWARD"}
+        assert f"PROVISIONING_SCHEMA_REGISTRY_URL={url}" in (stack.home / "env").read_text()
+        assert main(["stack", "down"]) == 0
+        assert "schema registry" in capsys.readouterr().out
+        assert stack.registry.pid() is None
+        assert not stack.registry.ready()
+    finally:
+        stack.remove()
