@@ -463,7 +463,7 @@ def ensure_registry_app() -> Path:
         return app
     _check_java()
     mvn = _require("mvn", "install Maven (apt-get install maven) to fetch the schema registry")
-    with _file_lock(root.with_suffix(".lock")):
+    with _file_lock(root.parent / f"{root.name}.lock"):
         if done.exists():
             return app
         work = root / "build"

@@ -13,6 +13,7 @@ import copy
 import json
 import logging
 import os
+import re
 import signal
 import time
 import urllib.request
@@ -253,6 +254,26 @@ def test_the_whole_pipeline_runs_on_the_registry_codec(
     assert registry_get(f"{settings.schema_registry_url}/config") == {
         "compatibilityLevel": "BACKWARD"
     }
+
+
+def test_the_codec_asks_the_registry_for_the_topic_subject_only(
+    schema_registry: SchemaRegistry, make_topic: TopicFactory, make_codec: CodecFactory
+) -> None:
+    """The TOPIC subject name strategy, set explicitly: no "associations" lookup (the
+    default strategy's first request, an endpoint Apicurio does not have), only
+    ``<topic>-value`` and the schema id; the registry's access log shows each request."""
+    topic = make_topic()
+    logged_before = schema_registry.log.stat().st_size
+    codec = make_codec()
+    data = codec.encode(REQUEST, to_avro(renew_request("subject.com")), topic)
+    make_codec().decode(REQUEST, data, topic)  # a fresh reader: it must look the id up
+    with schema_registry.log.open("rb") as log:
+        log.seek(logged_before)
+        paths = re.findall(r'path="([^"]*)"', log.read().decode(errors="replace"))
+    requests = [path.split("?")[0] for path in paths]
+    assert len(requests) == 2, paths
+    assert requests[0] == f"/apis/ccompat/v7/subjects/{topic}-value/versions"  # registered
+    assert re.fullmatch(r"/apis/ccompat/v7/schemas/ids/\d+", requests[1]), paths  # looked up
 
 
 # ----------------------------------------------------------- (b) an old writer, a new reader
