@@ -128,6 +128,19 @@ def test_export_without_all_versions_writes_the_current_schemas_only(tmp_path: P
     assert all("released" not in entry for entry in manifest["records"].values())
 
 
+def test_an_unreleased_schema_is_not_exported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Deployed readers would dead-letter what a producer writes with it."""
+    first_only = {1: released(REQUEST)[1]}
+    monkeypatch.setattr(
+        "schemas.export.released",
+        lambda record: first_only if record == REQUEST else released(record),
+    )
+    assert main(["schemas", "export", str(tmp_path)]) == 2
+    assert "ProvisionRequest's current schema is not released" in capsys.readouterr().err
+
+
 # --- Node.js ---------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def node_modules() -> Path:
