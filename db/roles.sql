@@ -75,6 +75,8 @@ GRANT SELECT, INSERT ON provision_domain, provision_domain_renew, provision_doma
                         provision_contact, provision_host, provision_ssl
    TO provisioning_ingest;
 GRANT SELECT ON provision_rejection TO provisioning_ingest;
+-- ingest's dedupe before a batch (queries/ingest.sql existing_request_ids)
+GRANT SELECT ON request_ids TO provisioning_ingest;
 GRANT EXECUTE ON FUNCTION provision_reject(UUID, UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT)
    TO provisioning_ingest;
 -- class.provision: read every provision table at once (queries/provision.sql get_by_request_id)

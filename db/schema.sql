@@ -9,6 +9,7 @@
 -- migration migrations/0003_job_claimed_date.sql sha256:13b478b82a425b21f80e6f256c4e6af80c6715ecae7259ebc7558b6b843e63d0
 -- migration migrations/0004_hot_path.sql sha256:9ecce15ff3186fe2b57dfc4e80f631d3a104e39f843089d22970171b814d6b32
 -- migration migrations/0005_security.sql sha256:0a2b73312af71f8675f677772259ef6ac822a027a056260500437105c0db3e6a
+-- migration migrations/0006_request_ids.sql sha256:6412985b9285a4acfd262117ffb3fc41cdaaf2eecf45cd64f683a39b036d4a24
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
@@ -900,6 +901,16 @@ CREATE TABLE public.provision_status (
     descr text NOT NULL,
     is_success boolean NOT NULL,
     is_final boolean NOT NULL
+);
+
+--
+-- Name: request_ids; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.request_ids (
+    request_id uuid NOT NULL,
+    recorded_as text NOT NULL,
+    created_date timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -1921,6 +1932,13 @@ ALTER TABLE ONLY public.provision_status
 
 ALTER TABLE ONLY public.provision_status
     ADD CONSTRAINT provision_status_pkey PRIMARY KEY (id);
+
+--
+-- Name: request_ids request_ids_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.request_ids
+    ADD CONSTRAINT request_ids_pkey PRIMARY KEY (request_id);
 
 --
 -- Name: tenant_customer tenant_customer_pkey; Type: CONSTRAINT; Schema: public; Owner: -
