@@ -35,7 +35,14 @@ from provisioning.settings import Settings
 from tests.conftest import TopicFactory, unique_name
 from tests.db.helpers import ALICE, ALPHA_REGISTRY, TRACEPARENT, Conn, fetch_all, scalar
 from tests.services import Services
-from tests.test_relay import Record, millis, read_request, read_topic, wait_for
+from tests.test_relay import (
+    Record,
+    between_batches,
+    millis,
+    read_request,
+    read_topic,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -219,6 +226,7 @@ def test_a_committed_request_is_published_once_woken_by_its_commit(
     thread.start()
     try:
         assert relay.listening.wait(30)
+        wait_for(lambda: between_batches(db, relay), timeout=30, what="the relay to wait")
         request = renew_and_invoice(env, kind, "renewed.com")
         assert invoices(db) == ["renewed.com"]  # the component's write and...
         wait_for(lambda: unsent(db) == 0, timeout=30, what="the relay to publish")
