@@ -34,6 +34,7 @@ def grow(conn: psycopg.Connection[Any], copies: int) -> dict[str, int]:
             ).fetchone()
             written[table] = int(row[0]) if row else 0
             conn.execute(SQL["rename_originals"], {"table": table, "tag": "h0-"})
+        conn.execute(SQL["register_request_ids"])
     conn.execute(SQL["analyze"])
     return written
 

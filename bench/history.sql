@@ -93,3 +93,11 @@ SET LOCAL session_replication_role = replica
 
 -- name: analyze
 ANALYZE
+
+-- name: register_request_ids
+-- The copies' request_ids, as the trigger chain would have recorded them.
+INSERT INTO request_ids (request_id, recorded_as)
+SELECT p.request_id, p.tableoid::REGCLASS::TEXT FROM class.provision p
+UNION ALL
+SELECT r.request_id, 'rejection' FROM provision_rejection r
+ON CONFLICT DO NOTHING

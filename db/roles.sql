@@ -13,6 +13,12 @@
 --   provisioning_relay          publishes the outbox: SELECT, UPDATE (sent_date);
 --                               counts and parks rows it cannot publish.
 --   provisioning_order_service  the orders schema and orders.apply_outcome().
+--   provisioning_requester      asks for provision actions through the request
+--                               outbox (producers/outbox.py): INSERT on four
+--                               columns of action_request_outbox, nothing else.
+--                               Granted (INHERIT) to a component's own login
+--                               role, so one transaction writes the component's
+--                               tables and its requests; not a SET ROLE target.
 --
 --   provisioning_app            the login of the components: NOINHERIT, so it has
 --                               no rights of its own; each component does SET ROLE
@@ -26,7 +32,8 @@ DECLARE
     v_role TEXT;
 BEGIN
     FOREACH v_role IN ARRAY ARRAY['provisioning_ingest', 'provisioning_executor',
-                                  'provisioning_relay', 'provisioning_order_service'] LOOP
+                                  'provisioning_relay', 'provisioning_order_service',
+                                  'provisioning_requester'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role) THEN
             BEGIN
                 EXECUTE format('CREATE ROLE %I NOLOGIN', v_role);
@@ -64,7 +71,8 @@ REVOKE ALL ON FUNCTION orders.apply_outcome(UUID, UUID, UUID[], TEXT, TEXT, JSON
 REVOKE ALL ON FUNCTION orders.release_plans(UUID) FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA public TO provisioning_ingest, provisioning_executor,
-                                provisioning_relay, provisioning_order_service;
+                                provisioning_relay, provisioning_order_service,
+                                provisioning_requester;
 
 -- ingest
 GRANT SELECT ON tenant, customer, tenant_customer, accreditation, tld, accreditation_tld,
@@ -75,6 +83,8 @@ GRANT SELECT, INSERT ON provision_domain, provision_domain_renew, provision_doma
                         provision_contact, provision_host, provision_ssl
    TO provisioning_ingest;
 GRANT SELECT ON provision_rejection TO provisioning_ingest;
+-- ingest's dedupe before a batch (queries/ingest.sql existing_request_ids)
+GRANT SELECT ON request_ids TO provisioning_ingest;
 GRANT EXECUTE ON FUNCTION provision_reject(UUID, UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT)
    TO provisioning_ingest;
 -- class.provision: read every provision table at once (queries/provision.sql get_by_request_id)
@@ -96,6 +106,7 @@ GRANT EXECUTE ON FUNCTION job_claim(TEXT, INT, INTERVAL, TEXT[]),
 GRANT SELECT, UPDATE (sent_date) ON outbox TO provisioning_relay;
 GRANT USAGE ON SCHEMA orders TO provisioning_relay;
 GRANT SELECT, UPDATE (sent_date) ON orders.request_outbox TO provisioning_relay;
+GRANT SELECT, UPDATE (sent_date) ON action_request_outbox TO provisioning_relay;
 -- the failed attempts of a row, and parking it (producers/relay.py)
 GRANT SELECT, INSERT, UPDATE, DELETE ON outbox_parked TO provisioning_relay;
 
@@ -109,6 +120,11 @@ GRANT SELECT, INSERT, UPDATE ON orders."order", orders.order_item, orders.order_
 GRANT EXECUTE ON FUNCTION orders.apply_outcome(UUID, UUID, UUID[], TEXT, TEXT, JSONB),
                           orders.release_plans(UUID)
    TO provisioning_order_service;
+
+-- requester: writes requests into the outbox, in its own transaction; cannot read
+-- them back, mark them sent or choose their id or dates
+GRANT INSERT (request_id, message_key, request, traceparent) ON action_request_outbox
+   TO provisioning_requester;
 
 -- every consumer-group member (consumers/loop.py): its in-flight offsets and its
 -- dead-letter record

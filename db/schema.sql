@@ -9,6 +9,8 @@
 -- migration migrations/0003_job_claimed_date.sql sha256:13b478b82a425b21f80e6f256c4e6af80c6715ecae7259ebc7558b6b843e63d0
 -- migration migrations/0004_hot_path.sql sha256:9ecce15ff3186fe2b57dfc4e80f631d3a104e39f843089d22970171b814d6b32
 -- migration migrations/0005_security.sql sha256:0a2b73312af71f8675f677772259ef6ac822a027a056260500437105c0db3e6a
+-- migration migrations/0006_action_request_outbox.sql sha256:fb9b102d414a01c3300038d475cb26c9dc7a2bb7d9551a78a2128dac1ebb1b56
+-- migration migrations/0007_request_ids.sql sha256:b5388c58d0f7888064e7dd73b7ee5e09573338912dcfdae4cac5f7c4b320eaf3
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
@@ -348,6 +350,36 @@ CREATE TABLE public.accreditation_tld (
     CONSTRAINT accreditation_tld_transfer_adds_years_check CHECK ((transfer_adds_years >= 0))
 )
 INHERITS (class.audit_trail);
+
+--
+-- Name: action_request_outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.action_request_outbox (
+    id bigint NOT NULL,
+    request_id uuid NOT NULL,
+    message_key text NOT NULL,
+    request jsonb NOT NULL,
+    traceparent text,
+    created_date timestamp with time zone DEFAULT now() NOT NULL,
+    sent_date timestamp with time zone,
+    CONSTRAINT action_request_outbox_message_key_check CHECK (((length(message_key) >= 1) AND (length(message_key) <= 1000))),
+    CONSTRAINT action_request_outbox_request_check CHECK (((jsonb_typeof(request) = 'object'::text) AND (octet_length((request)::text) <= 65536))),
+    CONSTRAINT action_request_outbox_traceparent_check CHECK ((traceparent ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'::text))
+);
+
+--
+-- Name: action_request_outbox_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.action_request_outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.action_request_outbox_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: audit_trail_log; Type: TABLE; Schema: public; Owner: -
@@ -720,7 +752,7 @@ CREATE TABLE public.outbox_parked (
     last_failed_date timestamp with time zone DEFAULT now() NOT NULL,
     parked_date timestamp with time zone,
     CONSTRAINT outbox_parked_attempts_check CHECK ((attempts > 0)),
-    CONSTRAINT outbox_parked_outbox_check CHECK ((outbox = ANY (ARRAY['outcomes'::text, 'order-requests'::text])))
+    CONSTRAINT outbox_parked_outbox_check CHECK ((outbox = ANY (ARRAY['outcomes'::text, 'order-requests'::text, 'action-requests'::text])))
 );
 
 --
@@ -900,6 +932,16 @@ CREATE TABLE public.provision_status (
     descr text NOT NULL,
     is_success boolean NOT NULL,
     is_final boolean NOT NULL
+);
+
+--
+-- Name: request_ids; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.request_ids (
+    request_id uuid NOT NULL,
+    recorded_as text NOT NULL,
+    created_date timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -1685,6 +1727,20 @@ ALTER TABLE ONLY public.accreditation_tld
     ADD CONSTRAINT accreditation_tld_pkey PRIMARY KEY (id);
 
 --
+-- Name: action_request_outbox action_request_outbox_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.action_request_outbox
+    ADD CONSTRAINT action_request_outbox_pkey PRIMARY KEY (id);
+
+--
+-- Name: action_request_outbox action_request_outbox_request_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.action_request_outbox
+    ADD CONSTRAINT action_request_outbox_request_id_key UNIQUE (request_id);
+
+--
 -- Name: audit_trail_log audit_trail_log_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1923,6 +1979,13 @@ ALTER TABLE ONLY public.provision_status
     ADD CONSTRAINT provision_status_pkey PRIMARY KEY (id);
 
 --
+-- Name: request_ids request_ids_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.request_ids
+    ADD CONSTRAINT request_ids_pkey PRIMARY KEY (request_id);
+
+--
 -- Name: tenant_customer tenant_customer_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2000,6 +2063,12 @@ CREATE INDEX request_outbox_unsent_idx ON orders.request_outbox USING btree (id)
 --
 
 CREATE INDEX accreditation_tld_tld_idx ON public.accreditation_tld USING btree (tld_id);
+
+--
+-- Name: action_request_outbox_unsent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX action_request_outbox_unsent_idx ON public.action_request_outbox USING btree (id) WHERE (sent_date IS NULL);
 
 --
 -- Name: audit_trail_log_created_date_idx; Type: INDEX; Schema: public; Owner: -

@@ -32,7 +32,11 @@ from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 
 # what `--outbox` calls each outbox, and the query group that marks its rows sent
-GROUPS = {"outcomes": "outbox", "order-requests": "order_outbox"}
+GROUPS = {
+    "outcomes": "outbox",
+    "order-requests": "order_outbox",
+    "action-requests": "action_outbox",
+}
 
 
 class ParkedError(ProvisioningError):

@@ -1,8 +1,10 @@
 """The outbox relay: publish the rows of a transactional outbox to Kafka, in id order.
 
-Two outboxes, one relay each (both by default, in two threads):
-  outcomes        table outbox                 -> ProvisionOutcome on PROVISIONING_TOPIC_OUTCOMES
-  order-requests  table orders.request_outbox  -> ProvisionRequest on PROVISIONING_TOPIC_ORDERS
+Three outboxes, one relay each (all by default, each in its own thread):
+  outcomes         table outbox                 -> ProvisionOutcome on PROVISIONING_TOPIC_OUTCOMES
+  order-requests   table orders.request_outbox  -> ProvisionRequest on PROVISIONING_TOPIC_ORDERS
+  action-requests  table action_request_outbox  -> ProvisionRequest on PROVISIONING_TOPIC_ACTIONS
+                   (any component's requests: producers/outbox.py enqueue_request)
 
 Each window is one database transaction:
 
@@ -38,7 +40,7 @@ rows is a short first fetch: it is sent and marked at once.
 - SIGTERM/SIGINT: the batch in hand is finished and committed, then it exits 0.
 
 Examples:
-  provisioning relay                      # both outboxes
+  provisioning relay                      # every outbox
   provisioning relay --outbox outcomes    # only the provisioning outbox
 """
 
@@ -105,7 +107,8 @@ def outcome_datum(row: Row) -> dict[str, Any]:
 
 
 def order_request_datum(row: Row) -> dict[str, Any]:
-    """A ``ProvisionRequest`` from a row of ``orders.request_outbox``.
+    """A ``ProvisionRequest`` from a row of ``orders.request_outbox`` or
+    ``action_request_outbox``.
 
     The row's request_id wins over the stored request's; ``requested_at``
     defaults to when the row was written, so a re-sent request is the same.
@@ -131,7 +134,17 @@ ORDER_REQUESTS = Outbox(
     datum=order_request_datum,
     content_type=REQUEST_CONTENT_TYPE,
 )
-OUTBOXES: dict[str, Outbox] = {outbox.name: outbox for outbox in (OUTCOMES, ORDER_REQUESTS)}
+ACTION_REQUESTS = Outbox(
+    name="action-requests",
+    group="action_outbox",
+    record=REQUEST,
+    topic=lambda settings: settings.topic_actions,
+    datum=order_request_datum,  # the same stored-request form (producers/outbox.py)
+    content_type=REQUEST_CONTENT_TYPE,
+)
+OUTBOXES: dict[str, Outbox] = {
+    outbox.name: outbox for outbox in (OUTCOMES, ORDER_REQUESTS, ACTION_REQUESTS)
+}
 
 
 @dataclass(frozen=True)
@@ -515,9 +528,10 @@ def run_together(relays: Sequence[Relay], *, until_idle: float | None = None) ->
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--outbox",
-        choices=[*OUTBOXES, "both"],
-        default="both",
-        help="which outbox to relay (default: both, in two threads)",
+        choices=[*OUTBOXES, "all", "both"],
+        default="all",
+        help="which outbox to relay (default: all, each in its own thread; "
+        "both is the old name of all)",
     )
     parser.add_argument("--batch-size", type=int, default=500, help="rows per fetch (default: 500)")
     parser.add_argument(
@@ -537,7 +551,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    outboxes = list(OUTBOXES.values()) if args.outbox == "both" else [OUTBOXES[args.outbox]]
+    every = args.outbox in ("all", "both")
+    outboxes = list(OUTBOXES.values()) if every else [OUTBOXES[args.outbox]]
     relays = [
         Relay(
             settings,
@@ -567,6 +582,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
+    "ACTION_REQUESTS",
     "ORDER_REQUESTS",
     "OUTBOXES",
     "OUTCOMES",

@@ -257,6 +257,20 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
+    from schemas import export as schema_export  # noqa: PLC0415
+
+    schema_commands = commands.add_parser(
+        "schemas", help="the Avro schemas: export them for producers in other languages"
+    ).add_subparsers(title="actions", metavar="ACTION", required=True)
+    schema_export.add_arguments(
+        schema_commands.add_parser(
+            "export",
+            help="write self-contained schemas and their fingerprints (manifest.json) to DIR",
+            description=schema_export.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+
     commands.add_parser(
         "config", help="print the effective settings (secrets masked)"
     ).set_defaults(func=_config)

@@ -4,8 +4,9 @@ Reads, changes nothing:
   consumer groups  ingest and order-service: members, and per partition the
                    committed offset, the end offset (read_committed) and the lag;
                    a partition without a committed offset lags by all it retains
-  outboxes         unsent rows of the outcome outbox and of the order service's
-                   request outbox, the age of the oldest, and the rows parked
+  outboxes         unsent rows of the outcome outbox, the order service's request
+                   outbox and the components' request outbox (action-requests),
+                   the age of the oldest, and the rows parked
                    because they cannot be published (`provisioning outbox list`)
   jobs             by type and status
   provisions       by type (provision table) and status, and requests refused

@@ -8,9 +8,7 @@
 
 -- name: existing_request_ids
 -- Which of these request_ids were already recorded (as a provision or a rejection).
-SELECT request_id FROM class.provision WHERE request_id = ANY(%(request_ids)s::UUID[])
-UNION
-SELECT request_id FROM provision_rejection WHERE request_id = ANY(%(request_ids)s::UUID[])
+SELECT request_id FROM request_ids WHERE request_id = ANY(%(request_ids)s::UUID[])
 
 -- name: insert_provision_domain
 INSERT INTO provision_domain (

@@ -1,6 +1,6 @@
 -- Outbox rows the relay could not publish for a reason of their own
--- (producers/relay.py, producers/parked.py). %(outbox)s: 'outcomes' or
--- 'order-requests'.
+-- (producers/relay.py, producers/parked.py). %(outbox)s: 'outcomes',
+-- 'order-requests' or 'action-requests'.
 
 -- name: record_failure
 -- One more failed attempt of a row; parked once it reached %(max_attempts)s.

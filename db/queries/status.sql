@@ -4,7 +4,7 @@
 -- demand.
 
 -- name: outbox_backlog
--- Unsent rows of both outboxes (the partial indexes on id WHERE sent_date IS
+-- Unsent rows of every outbox (the partial indexes on id WHERE sent_date IS
 -- NULL keep this cheap) and the age of the oldest one, in seconds.
 -- parked: rows the relay gave up on (outbox_parked; `provisioning outbox list`).
 SELECT 'outcomes' AS outbox,
@@ -21,6 +21,14 @@ SELECT 'order-requests',
        (SELECT count(*) FROM outbox_parked
          WHERE outbox = 'order-requests' AND parked_date IS NOT NULL)
   FROM orders.request_outbox
+ WHERE sent_date IS NULL
+UNION ALL
+SELECT 'action-requests',
+       count(*),
+       EXTRACT(EPOCH FROM now() - min(created_date))::DOUBLE PRECISION,
+       (SELECT count(*) FROM outbox_parked
+         WHERE outbox = 'action-requests' AND parked_date IS NOT NULL)
+  FROM action_request_outbox
  WHERE sent_date IS NULL;
 
 -- name: jobs_by_type_and_status

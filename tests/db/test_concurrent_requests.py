@@ -1,5 +1,6 @@
 """Two sessions racing with requests for one object: the second waits for the first
-and then sees it (advisory locks + fresh snapshots in the validation triggers)."""
+and then sees it (advisory locks, the request_ids primary key, and fresh snapshots in
+the validation triggers)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,16 @@ pytestmark = [pytest.mark.postgres]
 
 
 def _wait_until_blocked(url: str, timeout: float = 10.0) -> None:
-    """Until some session waits for an advisory lock."""
+    """Until some session waits for a lock: an advisory lock (one object), or the first
+    session's transaction (the same request_id in request_ids)."""
     deadline = time.monotonic() + timeout
     with psycopg.connect(url, autocommit=True) as watcher:
         while time.monotonic() < deadline:
             waiting = scalar(
                 watcher,
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype IN ('advisory', 'transactionid') AND NOT l.granted"
+                " AND a.datname = current_database()",
             )
             if waiting:
                 return

@@ -2,23 +2,29 @@
 -- codes: `pw` on requests, `auth_info` on objects) replaced by 'redacted', or
 -- by 'redacted (changed)' when p_before (the row before an UPDATE) held
 -- another value, so a change stays visible without the secret. A row without
--- such a column is returned as it is. SQL without SET options, so the planner
--- inlines it into the audit triggers' statements (which fix the search_path).
+-- such a column is returned as it is. PL/pgSQL of simple expressions: a few
+-- microseconds a row (a SQL function with a subquery is never inlined, and
+-- cost 26 us a call).
 CREATE OR REPLACE FUNCTION audit_redact(p_row JSONB, p_before JSONB DEFAULT NULL)
 RETURNS JSONB
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE
 AS $$
-    SELECT CASE
-        WHEN NOT (p_row ?| ARRAY['pw', 'auth_info']) THEN p_row
-        ELSE p_row || COALESCE(
-            (SELECT jsonb_object_agg(
-                        k,
-                        CASE WHEN p_before IS NOT NULL
-                                  AND (p_before -> k) IS DISTINCT FROM (p_row -> k)
-                             THEN 'redacted (changed)' ELSE 'redacted' END)
-               FROM unnest(ARRAY['pw', 'auth_info']) AS k
-              WHERE p_row ->> k IS NOT NULL),
-            '{}')
-    END
+BEGIN
+    IF p_row IS NULL OR NOT (p_row ?| ARRAY['pw', 'auth_info']) THEN
+        RETURN p_row;
+    END IF;
+    IF p_row ->> 'pw' IS NOT NULL THEN
+        p_row := p_row || jsonb_build_object('pw',
+            CASE WHEN p_before IS NOT NULL AND (p_before -> 'pw') IS DISTINCT FROM (p_row -> 'pw')
+                 THEN 'redacted (changed)' ELSE 'redacted' END);
+    END IF;
+    IF p_row ->> 'auth_info' IS NOT NULL THEN
+        p_row := p_row || jsonb_build_object('auth_info',
+            CASE WHEN p_before IS NOT NULL
+                      AND (p_before -> 'auth_info') IS DISTINCT FROM (p_row -> 'auth_info')
+                 THEN 'redacted (changed)' ELSE 'redacted' END);
+    END IF;
+    RETURN p_row;
+END;
 $$;

@@ -16,7 +16,9 @@ AS $$
 BEGIN
     INSERT INTO audit_trail_log (table_name, operation, object_id, old_value, new_value)
     SELECT TG_TABLE_NAME, 'INSERT', (n.v ->> 'id')::UUID, NULL, n.v
-      FROM (SELECT audit_redact(to_jsonb(r)) AS v FROM new_rows r) AS n;
+      -- OFFSET 0: one audit_redact per row (a flattened subquery would run it
+      -- for each use of n.v)
+      FROM (SELECT audit_redact(to_jsonb(r)) AS v FROM new_rows r OFFSET 0) AS n;
     RETURN NULL;
 END;
 $$;

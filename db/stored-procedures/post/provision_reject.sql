@@ -39,7 +39,13 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    IF EXISTS (SELECT 1 FROM class.provision WHERE request_id = p_request_id) THEN
+    -- recorded before: as a rejection, its event; as a provision, its outcome's
+    INSERT INTO request_ids (request_id, recorded_as) VALUES (p_request_id, 'rejection')
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        IF (SELECT recorded_as FROM request_ids WHERE request_id = p_request_id) = 'rejection' THEN
+            RETURN (SELECT event_id FROM provision_rejection WHERE request_id = p_request_id);
+        END IF;
         RETURN (SELECT event_id FROM outbox WHERE request_id = p_request_id ORDER BY id LIMIT 1);
     END IF;
 

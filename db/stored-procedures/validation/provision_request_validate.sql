@@ -1,8 +1,8 @@
 -- BEFORE INSERT trigger on every provision table, first in the chain
 -- (trg_10_request_validate; the table's own provision_*_validate follows):
---   1. a request_id already recorded in this table, or already rejected by
---      provision_reject, is a duplicate: SQLSTATE 23505 (unique_violation),
---      never a validation failure;
+--   1. a request_id already recorded (request_ids: as a provision of any
+--      table, or rejected by provision_reject) is a duplicate: SQLSTATE 23505
+--      (unique_violation), never a validation failure;
 --   2. columns the system owns (id, status, job, result, audit) are reset,
 --      and the row gets the id of the job created after the statement; the
 --      id is the backend's idempotency key, so no requester may choose it;
@@ -24,27 +24,24 @@ BEGIN
         RAISE EXCEPTION 'request_id is required'
             USING ERRCODE = 'not_null_violation', COLUMN = 'request_id', TABLE = TG_TABLE_NAME;
     END IF;
-    -- a concurrent insert of the same request waits here until the first
-    -- commits, and then sees it (READ COMMITTED: each statement a new snapshot)
-    PERFORM provision_lock_object('request', NEW.request_id::TEXT);
-    -- request_id is the idempotency key of a request, whatever its action: look in
-    -- every provision table (a static query, so its plan is cached).
-    SELECT p.tableoid::regclass::TEXT INTO v_table
-      FROM class.provision p WHERE p.request_id = NEW.request_id LIMIT 1;
-    IF FOUND THEN
+    -- request_id is the idempotency key of a request, whatever its action:
+    -- recording it in request_ids is the check. A concurrent insert of the same
+    -- request waits here until the first commits, and then finds it.
+    INSERT INTO request_ids (request_id, recorded_as) VALUES (NEW.request_id, TG_TABLE_NAME)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        SELECT i.recorded_as INTO v_table FROM request_ids i WHERE i.request_id = NEW.request_id;
+        IF v_table = 'rejection' THEN
+            SELECT r.event_id INTO v_event FROM provision_rejection r WHERE r.request_id = NEW.request_id;
+            RAISE EXCEPTION 'duplicate request: request_id % was already rejected (event_id %)', NEW.request_id, v_event
+                USING ERRCODE = 'unique_violation', COLUMN = 'request_id', TABLE = TG_TABLE_NAME,
+                      CONSTRAINT = 'provision_rejection_pkey';
+        END IF;
         RAISE EXCEPTION 'duplicate request: request_id % already exists in %', NEW.request_id, v_table
             USING ERRCODE = 'unique_violation', COLUMN = 'request_id', TABLE = TG_TABLE_NAME,
                   CONSTRAINT = TG_TABLE_NAME || '_request_id_idx';
     END IF;
-    -- one statement for the rejection lookup and the pending status
-    SELECT (SELECT r.event_id FROM provision_rejection r WHERE r.request_id = NEW.request_id),
-           (SELECT s.id FROM provision_status s WHERE s.name = 'pending')
-      INTO v_event, v_pending;
-    IF v_event IS NOT NULL THEN
-        RAISE EXCEPTION 'duplicate request: request_id % was already rejected (event_id %)', NEW.request_id, v_event
-            USING ERRCODE = 'unique_violation', COLUMN = 'request_id', TABLE = TG_TABLE_NAME,
-                  CONSTRAINT = 'provision_rejection_pkey';
-    END IF;
+    SELECT s.id INTO v_pending FROM provision_status s WHERE s.name = 'pending';
 
     -- keys that are not columns of this table are ignored
     -- System columns start from scratch whatever the inserter sent. Direct
