@@ -124,6 +124,7 @@ class World:
             conn.execute(
                 "DELETE FROM provision_rejection WHERE request_id = ANY(%(ids)s::UUID[])", ids
             )
+            conn.execute("DELETE FROM request_ids WHERE request_id = ANY(%(ids)s::UUID[])", ids)
             jobs = [
                 row[0]
                 for row in conn.execute(
