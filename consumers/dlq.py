@@ -15,6 +15,10 @@ a consumer group and without committing offsets.
            idempotent acks=all producer; each confirmed delivery is recorded in
            the dlq_redrive table. A message redriven before is refused unless
            --force. Exit status 1 when any selected message was not redriven.
+           --all prints the plan (what would be redriven) unless --execute;
+           --offset P:O acts at once unless --dry-run.
+
+  list --json prints one JSON object per message (JSON Lines).
 
 Fix the cause before redriving (a consumer release that knows the schema, the
 reference data the request names): a redriven message that fails again lands in
@@ -25,7 +29,8 @@ examples:
   provisioning dlq list --topic provisioning.actions.dlq
   provisioning dlq show provisioning.actions.dlq 0 42
   provisioning dlq redrive provisioning.actions.dlq --offset 0:42 0:43 --dry-run
-  provisioning dlq redrive provisioning.actions.dlq --all
+  provisioning dlq redrive provisioning.actions.dlq --all             # the plan
+  provisioning dlq redrive provisioning.actions.dlq --all --execute
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ from __future__ import annotations
 import argparse
 import base64
 import dataclasses
+import json
 import string
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -171,7 +178,13 @@ class RedriveResult:
 
 
 def _reader(settings: Settings) -> Consumer:
-    return kafka.reader(settings)
+    consumer = kafka.reader(settings)
+    try:
+        kafka.require_reachable(consumer, settings)
+    except ProvisioningError:
+        consumer.close()
+        raise
+    return consumer
 
 
 def _partitions(consumer: Consumer, topic: str) -> list[int] | None:
@@ -510,6 +523,23 @@ def hexdump(data: bytes, limit: int = PREVIEW_BYTES) -> list[str]:
     return lines
 
 
+def list_record(message: DeadLetter, record: Redrive | None) -> dict[str, Any]:
+    """What ``dlq list --json`` prints for one message."""
+    return {
+        "topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+        "timestamp": _when(message.timestamp) if message.timestamp else None,
+        "original_topic": message.original_topic,
+        "origin": message.origin,
+        "error_class": message.error_class,
+        "reason": message.reason,
+        "stored_as": message.header(STORED_AS),
+        "redrive_count": 0 if record is None else record.redrive_count,
+        "redriven_to": None if record is None else record.new_place,
+    }
+
+
 def list_line(message: DeadLetter, record: Redrive | None) -> str:
     redriven = "-" if record is None else f"redriven({record.redrive_count})"
     return (
@@ -581,6 +611,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a DLQ topic to list (repeatable; default: those of the orders, actions and "
         "outcomes topics)",
     )
+    listing.add_argument(
+        "--json", action="store_true", help="one JSON object per message (JSON Lines)"
+    )
     show = actions.add_parser(
         "show", help="everything about one message", description="Everything about one message."
     )
@@ -604,14 +637,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the messages at these PARTITION:OFFSET places",
     )
     which.add_argument(
-        "--all", action="store_true", help="every message not redriven yet (the others: skipped)"
+        "--all",
+        action="store_true",
+        help="every message not redriven yet (the others: skipped); the plan unless --execute",
     )
-    again.add_argument("--dry-run", action="store_true", help="say what would be done; do nothing")
+    mode = again.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--execute",
+        action="store_true",
+        help="with --all: redrive (without: print the plan); --offset redrives without it",
+    )
+    mode.add_argument("--dry-run", action="store_true", help="say what would be done; do nothing")
     again.add_argument("--force", action="store_true", help="redrive messages redriven before")
     parser.set_defaults(func=run)
 
 
-def _list(settings: Settings, topics: Sequence[str] | None) -> int:
+def _list(settings: Settings, topics: Sequence[str] | None, *, as_json: bool = False) -> int:
     explicit = topics is not None
     names = topics or [
         settings.dlq_topic(t)
@@ -626,10 +667,15 @@ def _list(settings: Settings, topics: Sequence[str] | None) -> int:
             continue
         done = recorded_redrives(settings, topic) if messages else {}
         for message in messages:
-            print(list_line(message, done.get(message.position)))
+            record = done.get(message.position)
+            if as_json:
+                print(json.dumps(list_record(message, record), default=str))
+            else:
+                print(list_line(message, record))
         total += len(messages)
         redriven += sum(1 for message in messages if message.position in done)
-    print(f"{total} dead-lettered message(s), {redriven} redriven")
+    if not as_json:
+        print(f"{total} dead-lettered message(s), {redriven} redriven")
     return 0
 
 
@@ -647,18 +693,21 @@ def _redrive(settings: Settings, args: argparse.Namespace) -> int:
             raise DlqError(f"topic {args.topic} does not exist")
     else:
         messages = read_messages(settings, args.topic, args.offset)
+    plan_only = args.dry_run or (args.all and not args.execute)
     results = redrive(
         settings,
         args.topic,
         messages,
         force=args.force,
-        dry_run=args.dry_run,
+        dry_run=plan_only,
         skip_redriven=args.all,
     )
     for result in results:
         print(f"{result.status}  {result.message.place}  {result.detail}".rstrip())
     counts = {s: sum(1 for r in results if r.status == s) for s in {r.status for r in results}}
     print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to redrive")
+    if plan_only and not args.dry_run and "would redrive" in counts:
+        print("the plan: nothing was published; run again with --execute", file=sys.stderr)
     failed = {"refused", "not delivered"} & set(counts)
     return 1 if failed else 0
 
@@ -666,7 +715,7 @@ def _redrive(settings: Settings, args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.dlq_action == "list":
-        return _list(settings, args.topic)
+        return _list(settings, args.topic, as_json=args.json)
     if args.dlq_action == "show":
         return _show(settings, args.topic, args.partition, args.offset)
     return _redrive(settings, args)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from producers.requests import EncodedRequest, RequestProducer
-from provisioning.errors import InvalidRequest, ProvisioningError
+from provisioning.errors import InvalidRequest, ProvisioningError, UsageError
 from provisioning.settings import load_settings
 
 
@@ -67,7 +67,7 @@ def _from_flags(args: argparse.Namespace) -> dict[str, Any]:
         if value is None
     ]
     if missing:
-        raise InvalidRequest(f"--action needs {', '.join(missing)}")
+        raise UsageError(f"--action needs {', '.join(missing)}")
     request: dict[str, Any] = {
         "action": args.action,
         "tenant_customer_id": args.tenant_customer,
