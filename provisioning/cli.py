@@ -342,24 +342,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.contextmanager
-def _client_logs() -> Iterator[None]:
-    """librdkafka's lines (logger ``kafka``) while a command runs: a component logs them
-    (start_component); an operator command holds them back, so that an unreachable
-    broker is the command's one error line and not a stream of retries, unless
-    PROVISIONING_LOG_LEVEL=DEBUG, when they are logged as the components log them."""
-    client_log = logging.getLogger("kafka")
-    before = client_log.level
-    if os.environ.get("PROVISIONING_LOG_LEVEL", "").upper() == "DEBUG":
-        from provisioning.observability import configure_logging  # noqa: PLC0415
+def _command_logging() -> Iterator[None]:
+    """Logging while a command runs: as the components log (JSON unless stderr is a
+    terminal, or PROVISIONING_LOG_FORMAT), at PROVISIONING_LOG_LEVEL or WARNING.
 
-        output = os.environ.get("PROVISIONING_LOG_FORMAT", "auto").lower()
-        configure_logging("cli", "DEBUG", {"json": True, "text": False}.get(output))
-    else:
+    librdkafka's lines (logger ``kafka``) are held back unless the level is DEBUG:
+    an unreachable broker is then the command's one error line, not a stream of
+    connection retries. A command that runs like a component (ingest, replay, ...)
+    configures logging again when it starts, which lets them through
+    (configure_logging). What was there before is put back afterwards."""
+    from provisioning.observability import configure_logging  # noqa: PLC0415
+
+    root, client_log = logging.getLogger(), logging.getLogger("kafka")
+    handlers, level, client_level = list(root.handlers), root.level, client_log.level
+    output = os.environ.get("PROVISIONING_LOG_FORMAT", "auto").lower()
+    wanted = os.environ.get("PROVISIONING_LOG_LEVEL", "WARNING").upper()
+    if wanted not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        wanted = "WARNING"  # the settings name the bad value when the command loads them
+    configure_logging("cli", wanted, {"json": True, "text": False}.get(output))
+    if wanted != "DEBUG":
         client_log.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        client_log.setLevel(before)
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        for handler in handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(level)
+        client_log.setLevel(client_level)
 
 
 def _fail(message: str) -> int:
@@ -372,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Command = args.func
     try:
-        with _client_logs():
+        with _command_logging():
             return func(args)
     except UsageError as exc:
         print(f"provisioning: error: {exc}", file=sys.stderr)

@@ -383,6 +383,8 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    # the Kafka clients' own lines too (an operator command holds them back: cli.main)
+    logging.getLogger("kafka").setLevel(logging.NOTSET)
     return handler
 
 
@@ -410,8 +412,6 @@ def start_component(
     when ``PROVISIONING_METRICS_PORT`` is set. Returns the server, if any."""
     json_output = {"auto": None, "json": True, "text": False}[settings.log_format]
     configure_logging(component, settings.log_level, json_output)
-    # a component logs its Kafka clients' lines (the operator commands hold them back)
-    logging.getLogger("kafka").setLevel(logging.NOTSET)
     if settings.metrics_port is None:
         return None
     server = serve(
