@@ -42,7 +42,7 @@ import json
 import string
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +55,7 @@ from consumers.dead_letters import DLQ_PREFIX, STORED_AS
 from provisioning import kafka
 from provisioning.errors import ProvisioningError
 from provisioning.kafka import Headers, PartitionRange, RangeReader
+from provisioning.progress import Progress
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 
@@ -363,13 +364,15 @@ def redrive(
     force: bool = False,
     dry_run: bool = False,
     skip_redriven: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[RedriveResult]:
     """Republish ``messages`` to their original topics and record each confirmed delivery.
 
     A message redriven before is refused (or, with ``skip_redriven``, skipped)
     unless ``force``. The check, the publishing and the record happen under a
     per-topic advisory lock in one transaction, so concurrent redrives of the same
-    message cannot both publish it.
+    message cannot both publish it. ``on_progress(published, to_publish)`` is called
+    as each message is handed to the producer.
     """
     results = [RedriveResult(message, "selected") for message in messages]
     existing_topics: dict[str, bool] = {}
@@ -394,7 +397,7 @@ def redrive(
                     result.status, result.detail = "would redrive", f"-> {target}"
             chosen = [r for r in results if r.status == "selected"]
             if chosen:
-                _publish(settings, conn, dlq_topic, chosen)
+                _publish(settings, conn, dlq_topic, chosen, on_progress)
     except psycopg.Error as exc:
         sent = [f"{r.message.place} {r.delivered_to}" for r in results if r.delivered_to]
         lost = f"; published but NOT recorded: {', '.join(sent)}" if sent else ""
@@ -407,6 +410,7 @@ def _publish(
     conn: psycopg.Connection[Any],
     dlq_topic: str,
     chosen: Sequence[RedriveResult],
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     producer = kafka.producer(
         settings,
@@ -418,7 +422,7 @@ def _publish(
         },
     )
     deliveries = [_Delivery(result.message) for result in chosen]
-    for result, delivery in zip(chosen, deliveries, strict=True):
+    for number, (result, delivery) in enumerate(zip(chosen, deliveries, strict=True), 1):
         message = result.message
         try:
             if message.stored_id is not None:
@@ -433,6 +437,8 @@ def _publish(
             )
         except (KafkaException, DlqError) as exc:
             delivery.error = str(exc)
+        if on_progress is not None:
+            on_progress(number, len(chosen))
     producer.flush(KAFKA_TIMEOUT * 2)
     for result, delivery in zip(chosen, deliveries, strict=True):
         if delivery.error is not None or delivery.partition is None or delivery.offset is None:
@@ -694,14 +700,16 @@ def _redrive(settings: Settings, args: argparse.Namespace) -> int:
     else:
         messages = read_messages(settings, args.topic, args.offset)
     plan_only = args.dry_run or (args.all and not args.execute)
-    results = redrive(
-        settings,
-        args.topic,
-        messages,
-        force=args.force,
-        dry_run=plan_only,
-        skip_redriven=args.all,
-    )
+    with Progress("redrive", unit="messages") as bar:
+        results = redrive(
+            settings,
+            args.topic,
+            messages,
+            force=args.force,
+            dry_run=plan_only,
+            skip_redriven=args.all,
+            on_progress=bar.update,
+        )
     for result in results:
         print(f"{result.status}  {result.message.place}  {result.detail}".rstrip())
     counts = {s: sum(1 for r in results if r.status == s) for s in {r.status for r in results}}

@@ -119,6 +119,13 @@ def _database_url() -> str:
     return load_settings().admin_url()
 
 
+def _completion(args: argparse.Namespace) -> int:
+    import shtab  # noqa: PLC0415
+
+    print(shtab.complete(build_parser(), shell=args.shell), end="")
+    return EXIT_OK
+
+
 def _where(url: str) -> str:
     """``user@host:port/dbname`` of a PostgreSQL URL, without its password."""
     try:
@@ -334,6 +341,17 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
+
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script: bash or zsh",
+        description="Print a completion script for the shell (shtab). bash: "
+        'eval "$(provisioning completion bash)" in ~/.bashrc, or save it in '
+        "/etc/bash_completion.d/provisioning. zsh: save it as _provisioning in a "
+        'directory of $fpath, e.g. provisioning completion zsh > "${fpath[1]}/_provisioning".',
+    )
+    completion.add_argument("shell", choices=["bash", "zsh"])
+    completion.set_defaults(func=_completion)
 
     config = commands.add_parser("config", help="print the effective settings (secrets masked)")
     config.add_argument("--json", action="store_true", help="print one JSON object")
