@@ -15,6 +15,10 @@ a consumer group and without committing offsets.
            idempotent acks=all producer; each confirmed delivery is recorded in
            the dlq_redrive table. A message redriven before is refused unless
            --force. Exit status 1 when any selected message was not redriven.
+           --all prints the plan (what would be redriven) unless --execute;
+           --offset P:O acts at once unless --dry-run.
+
+  list --json prints one JSON object per message (JSON Lines).
 
 Fix the cause before redriving (a consumer release that knows the schema, the
 reference data the request names): a redriven message that fails again lands in
@@ -25,7 +29,8 @@ examples:
   provisioning dlq list --topic provisioning.actions.dlq
   provisioning dlq show provisioning.actions.dlq 0 42
   provisioning dlq redrive provisioning.actions.dlq --offset 0:42 0:43 --dry-run
-  provisioning dlq redrive provisioning.actions.dlq --all
+  provisioning dlq redrive provisioning.actions.dlq --all             # the plan
+  provisioning dlq redrive provisioning.actions.dlq --all --execute
 """
 
 from __future__ import annotations
@@ -33,9 +38,11 @@ from __future__ import annotations
 import argparse
 import base64
 import dataclasses
+import json
 import string
+import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +55,7 @@ from consumers.dead_letters import DLQ_PREFIX, STORED_AS
 from provisioning import kafka
 from provisioning.errors import ProvisioningError
 from provisioning.kafka import Headers, PartitionRange, RangeReader
+from provisioning.progress import Progress
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 
@@ -171,7 +179,13 @@ class RedriveResult:
 
 
 def _reader(settings: Settings) -> Consumer:
-    return kafka.reader(settings)
+    consumer = kafka.reader(settings)
+    try:
+        kafka.require_reachable(consumer, settings)
+    except ProvisioningError:
+        consumer.close()
+        raise
+    return consumer
 
 
 def _partitions(consumer: Consumer, topic: str) -> list[int] | None:
@@ -350,13 +364,15 @@ def redrive(
     force: bool = False,
     dry_run: bool = False,
     skip_redriven: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[RedriveResult]:
     """Republish ``messages`` to their original topics and record each confirmed delivery.
 
     A message redriven before is refused (or, with ``skip_redriven``, skipped)
     unless ``force``. The check, the publishing and the record happen under a
     per-topic advisory lock in one transaction, so concurrent redrives of the same
-    message cannot both publish it.
+    message cannot both publish it. ``on_progress(published, to_publish)`` is called
+    as each message is handed to the producer.
     """
     results = [RedriveResult(message, "selected") for message in messages]
     existing_topics: dict[str, bool] = {}
@@ -381,7 +397,7 @@ def redrive(
                     result.status, result.detail = "would redrive", f"-> {target}"
             chosen = [r for r in results if r.status == "selected"]
             if chosen:
-                _publish(settings, conn, dlq_topic, chosen)
+                _publish(settings, conn, dlq_topic, chosen, on_progress)
     except psycopg.Error as exc:
         sent = [f"{r.message.place} {r.delivered_to}" for r in results if r.delivered_to]
         lost = f"; published but NOT recorded: {', '.join(sent)}" if sent else ""
@@ -394,6 +410,7 @@ def _publish(
     conn: psycopg.Connection[Any],
     dlq_topic: str,
     chosen: Sequence[RedriveResult],
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     producer = kafka.producer(
         settings,
@@ -405,7 +422,7 @@ def _publish(
         },
     )
     deliveries = [_Delivery(result.message) for result in chosen]
-    for result, delivery in zip(chosen, deliveries, strict=True):
+    for number, (result, delivery) in enumerate(zip(chosen, deliveries, strict=True), 1):
         message = result.message
         try:
             if message.stored_id is not None:
@@ -420,6 +437,8 @@ def _publish(
             )
         except (KafkaException, DlqError) as exc:
             delivery.error = str(exc)
+        if on_progress is not None:
+            on_progress(number, len(chosen))
     producer.flush(KAFKA_TIMEOUT * 2)
     for result, delivery in zip(chosen, deliveries, strict=True):
         if delivery.error is not None or delivery.partition is None or delivery.offset is None:
@@ -510,6 +529,23 @@ def hexdump(data: bytes, limit: int = PREVIEW_BYTES) -> list[str]:
     return lines
 
 
+def list_record(message: DeadLetter, record: Redrive | None) -> dict[str, Any]:
+    """What ``dlq list --json`` prints for one message."""
+    return {
+        "topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+        "timestamp": _when(message.timestamp) if message.timestamp else None,
+        "original_topic": message.original_topic,
+        "origin": message.origin,
+        "error_class": message.error_class,
+        "reason": message.reason,
+        "stored_as": message.header(STORED_AS),
+        "redrive_count": 0 if record is None else record.redrive_count,
+        "redriven_to": None if record is None else record.new_place,
+    }
+
+
 def list_line(message: DeadLetter, record: Redrive | None) -> str:
     redriven = "-" if record is None else f"redriven({record.redrive_count})"
     return (
@@ -581,6 +617,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a DLQ topic to list (repeatable; default: those of the orders, actions and "
         "outcomes topics)",
     )
+    listing.add_argument(
+        "--json", action="store_true", help="one JSON object per message (JSON Lines)"
+    )
     show = actions.add_parser(
         "show", help="everything about one message", description="Everything about one message."
     )
@@ -604,14 +643,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the messages at these PARTITION:OFFSET places",
     )
     which.add_argument(
-        "--all", action="store_true", help="every message not redriven yet (the others: skipped)"
+        "--all",
+        action="store_true",
+        help="every message not redriven yet (the others: skipped); the plan unless --execute",
     )
-    again.add_argument("--dry-run", action="store_true", help="say what would be done; do nothing")
+    mode = again.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--execute",
+        action="store_true",
+        help="with --all: redrive (without: print the plan); --offset redrives without it",
+    )
+    mode.add_argument("--dry-run", action="store_true", help="say what would be done; do nothing")
     again.add_argument("--force", action="store_true", help="redrive messages redriven before")
     parser.set_defaults(func=run)
 
 
-def _list(settings: Settings, topics: Sequence[str] | None) -> int:
+def _list(settings: Settings, topics: Sequence[str] | None, *, as_json: bool = False) -> int:
     explicit = topics is not None
     names = topics or [
         settings.dlq_topic(t)
@@ -626,10 +673,15 @@ def _list(settings: Settings, topics: Sequence[str] | None) -> int:
             continue
         done = recorded_redrives(settings, topic) if messages else {}
         for message in messages:
-            print(list_line(message, done.get(message.position)))
+            record = done.get(message.position)
+            if as_json:
+                print(json.dumps(list_record(message, record), default=str))
+            else:
+                print(list_line(message, record))
         total += len(messages)
         redriven += sum(1 for message in messages if message.position in done)
-    print(f"{total} dead-lettered message(s), {redriven} redriven")
+    if not as_json:
+        print(f"{total} dead-lettered message(s), {redriven} redriven")
     return 0
 
 
@@ -647,18 +699,23 @@ def _redrive(settings: Settings, args: argparse.Namespace) -> int:
             raise DlqError(f"topic {args.topic} does not exist")
     else:
         messages = read_messages(settings, args.topic, args.offset)
-    results = redrive(
-        settings,
-        args.topic,
-        messages,
-        force=args.force,
-        dry_run=args.dry_run,
-        skip_redriven=args.all,
-    )
+    plan_only = args.dry_run or (args.all and not args.execute)
+    with Progress("redrive", unit="messages") as bar:
+        results = redrive(
+            settings,
+            args.topic,
+            messages,
+            force=args.force,
+            dry_run=plan_only,
+            skip_redriven=args.all,
+            on_progress=bar.update,
+        )
     for result in results:
         print(f"{result.status}  {result.message.place}  {result.detail}".rstrip())
     counts = {s: sum(1 for r in results if r.status == s) for s in {r.status for r in results}}
     print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to redrive")
+    if plan_only and not args.dry_run and "would redrive" in counts:
+        print("the plan: nothing was published; run again with --execute", file=sys.stderr)
     failed = {"refused", "not delivered"} & set(counts)
     return 1 if failed else 0
 
@@ -666,7 +723,7 @@ def _redrive(settings: Settings, args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.dlq_action == "list":
-        return _list(settings, args.topic)
+        return _list(settings, args.topic, as_json=args.json)
     if args.dlq_action == "show":
         return _show(settings, args.topic, args.partition, args.offset)
     return _redrive(settings, args)

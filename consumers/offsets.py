@@ -1,31 +1,44 @@
-"""Move a stopped consumer group's committed offsets to a point in time.
+"""Move a stopped consumer group's committed offsets: to a point in time, or to an end.
 
-`provisioning offsets reset` sets the group's committed offset on every
-partition of its topics to the first offset at or after TIME (the end of the
-partition when nothing is that recent). The group's next consumer starts there:
-moving back re-reads (the consumers' idempotency makes that harmless), moving
-forward SKIPS what lies between — those requests are never ingested.
+`provisioning offsets reset` prints the plan — each partition's committed offset
+now and where it would go — and changes nothing unless --execute is given (as
+kafka-consumer-groups --reset-offsets). The group's next consumer starts at the
+new offsets: moving back re-reads (the consumers' idempotency makes that
+harmless), moving forward SKIPS what lies between — those requests are never
+ingested. --dry-run is accepted and is what happens without --execute.
 
-It refuses while the group has members: stop every consumer of the group first.
-By default it moves every topic the group has committed offsets for; --topic
-(repeatable: a topic name, or orders / actions / outcomes) limits or names them.
+Where to (one of):
+  --to-datetime TIME  the first offset at or after TIME (the end of the partition
+                      when nothing is that recent); --to TIME is the same
+  --by-duration D     the same for now minus D: PT2H, P1DT30M (ISO 8601, as Kafka's
+                      tool takes it), or 2h, 30m, 1d, 45s
+  --to-earliest       the oldest offset each partition still retains
+  --to-latest         the end of each partition: skip everything not yet read
 
 TIME is ISO 8601 with a time zone (2026-11-26T10:00:00Z) or relative to now
 (-30m, -2h, -1d; also -45s).
 
+It refuses while the group has members: stop every consumer of the group first.
+By default it moves every topic the group has committed offsets for; --topic
+(repeatable: a topic name, or orders / actions / outcomes) limits or names them.
+--json prints the plan (or what was done) as one JSON object.
+
 Examples:
-  provisioning offsets reset --group provisioning-ingest --to -2h --dry-run
-  provisioning offsets reset --group provisioning-ingest --to 2026-11-26T10:00:00Z
-  provisioning offsets reset --group provisioning-ingest --to -1d --topic orders
+  provisioning offsets reset --group provisioning-ingest --by-duration PT2H
+  provisioning offsets reset --group provisioning-ingest --by-duration PT2H --execute
+  provisioning offsets reset --group provisioning-ingest --to-datetime 2026-11-26T10:00:00Z
+  provisioning offsets reset --group provisioning-ingest --to-latest --topic orders --json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from confluent_kafka import (
     ConsumerGroupTopicPartitions,
@@ -41,13 +54,20 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-export u
 )
 
 from provisioning import kafka
-from provisioning.errors import ProvisioningError
+from provisioning.errors import EXIT_OK, ProvisioningError
 from provisioning.settings import Settings, load_settings
 
 TIMEOUT = 30.0  # seconds for each admin request
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RELATIVE = re.compile(r"-(\d+)([smhd])")
+_SHORT_DURATION = re.compile(r"(\d+)([smhd])")
+# ISO 8601 durations as kafka-consumer-groups --by-duration takes them: PnDTnHnMnS
+_ISO_DURATION = re.compile(
+    r"P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?",
+    re.IGNORECASE,
+)
+End = Literal["earliest", "latest"]
 # Errors the broker answers an offset change with while the group has members.
 _GROUP_BUSY = {
     KafkaError.UNKNOWN_MEMBER_ID,
@@ -85,6 +105,18 @@ def parse_time(text: str, *, now: datetime | None = None) -> datetime:
     return moment
 
 
+def parse_duration(text: str) -> timedelta:
+    """``PT2H``, ``P1DT30M``, ``PT45S`` (ISO 8601, as Kafka's tool), or ``2h``/``30m``/``1d``."""
+    text = text.strip()
+    if match := _SHORT_DURATION.fullmatch(text):
+        return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+    match = _ISO_DURATION.fullmatch(text)
+    if match is None or not any(match.groupdict().values()) or text.upper().endswith("T"):
+        raise ValueError(f"{text!r} is not a duration: PT2H, P1DT30M, PT45S, or 2h, 30m, 1d")
+    parts = {name: float(value or 0) for name, value in match.groupdict().items()}
+    return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+
+
 def to_millis(moment: datetime) -> int:
     """Kafka's timestamp (milliseconds since the epoch) of ``moment``."""
     return int(moment.timestamp() * 1000)
@@ -94,6 +126,14 @@ def time_argument(text: str) -> datetime:
     """:func:`parse_time` as an argparse ``type``: a bad value is a usage error naming it."""
     try:
         return parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def duration_argument(text: str) -> timedelta:
+    """:func:`parse_duration` as an argparse ``type``."""
+    try:
+        return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -130,21 +170,27 @@ class Move:
         return f"{self.topic}[{self.partition}]: {old} → {self.new}"
 
 
+def describe_target(to: datetime | End) -> str:
+    return f"the {to} offsets" if isinstance(to, str) else to.isoformat()
+
+
 def reset_offsets(
     settings: Settings,
     group: str,
-    to: datetime,
+    to: datetime | End,
     topics: Sequence[str] = (),
     *,
     dry_run: bool = False,
 ) -> list[Move]:
-    """Move ``group``'s offsets on each partition of ``topics`` to the first at or after ``to``.
+    """Move ``group``'s offsets on each partition of ``topics`` to the first at or after ``to``
+    (a moment), or to the earliest or latest offset each partition has.
 
     ``topics`` defaults to those the group has committed offsets for. Raises
     :class:`GroupActiveError` while the group has members, and changes nothing
     when ``dry_run``.
     """
     admin = kafka.admin(settings)
+    kafka.require_reachable(admin, settings)
     require_stopped(admin, group)
     committed = committed_offsets(admin, group)
     names = list(dict.fromkeys(topics)) or sorted({topic for topic, _ in committed})
@@ -152,7 +198,12 @@ def reset_offsets(
         raise OffsetsError(
             f"group {group!r} has no committed offsets: name the topics to set with --topic"
         )
-    targets = offsets_at(admin, partitions_of(admin, names), to_millis(to))
+    partitions = partitions_of(admin, names)
+    if isinstance(to, str):
+        spec = OffsetSpec.earliest() if to == "earliest" else OffsetSpec.latest()  # type: ignore[no-untyped-call]
+        targets = _list_offsets(admin, dict.fromkeys(partitions, spec))
+    else:
+        targets = offsets_at(admin, partitions, to_millis(to))
     moves = [Move(t, p, committed.get((t, p)), offset) for (t, p), offset in targets.items()]
     if not dry_run:
         _alter(admin, group, moves)
@@ -261,17 +312,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
     reset = actions.add_parser(
         "reset",
-        help="move a stopped group's committed offsets to a point in time",
+        help="plan (or, with --execute, make) a move of a stopped group's committed offsets",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     reset.add_argument("--group", required=True, help="the consumer group (must have no members)")
-    reset.add_argument(
-        "--to",
-        required=True,
-        type=time_argument,
-        metavar="TIME",
-        help="ISO 8601 with a zone (2026-11-26T10:00:00Z) or relative (-2h, -30m, -1d)",
+    where = reset.add_mutually_exclusive_group(required=True)
+    for flag in ("--to-datetime", "--to"):
+        where.add_argument(
+            flag,
+            type=time_argument,
+            dest="moment",
+            metavar="TIME",
+            help="the first offset at or after TIME: ISO 8601 with a zone "
+            "(2026-11-26T10:00:00Z) or relative (-2h, -30m, -1d)"
+            if flag == "--to-datetime"
+            else "the same as --to-datetime",
+        )
+    where.add_argument(
+        "--by-duration",
+        type=duration_argument,
+        metavar="DURATION",
+        help="the first offset at or after now minus DURATION: PT2H, P1DT30M, or 2h, 30m, 1d",
+    )
+    where.add_argument(
+        "--to-earliest",
+        action="store_const",
+        const="earliest",
+        dest="end",
+        help="the oldest offset each partition retains",
+    )
+    where.add_argument(
+        "--to-latest",
+        action="store_const",
+        const="latest",
+        dest="end",
+        help="the end of each partition (skips everything unread)",
     )
     reset.add_argument(
         "--topic",
@@ -281,22 +357,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="topics",
         help="a topic to move (repeatable; default: every topic the group committed offsets for)",
     )
-    reset.add_argument(
-        "--dry-run", action="store_true", help="print what would move and change nothing"
+    mode = reset.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--execute", action="store_true", help="move the offsets (without: print the plan only)"
     )
-    reset.set_defaults(func=run)
+    mode.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan and change nothing (the default; kept for older scripts)",
+    )
+    reset.add_argument("--json", action="store_true", help="print one JSON object")
+    reset.set_defaults(func=run, end=None)
     accept_relative_times(reset)
+
+
+def target(args: argparse.Namespace) -> datetime | End:
+    """Where ``args`` (parsed by :func:`add_arguments`) asks to move the offsets."""
+    if args.end is not None:
+        end: End = args.end
+        return end
+    if args.by_duration is not None:
+        duration: timedelta = args.by_duration
+        return datetime.now(UTC) - duration
+    moment: datetime = args.moment
+    return moment
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     topics = [topic_name(settings, name) for name in args.topics]
-    moves = reset_offsets(settings, args.group, args.to, topics, dry_run=args.dry_run)
-    verb = "would move" if args.dry_run else "moved"
-    print(f"{verb} group {args.group} to {args.to.isoformat()}:")
+    to = target(args)
+    moves = reset_offsets(settings, args.group, to, topics, dry_run=not args.execute)
+    if args.json:
+        report = {
+            "group": args.group,
+            "to": to if isinstance(to, str) else to.isoformat(),
+            "executed": args.execute,
+            "moves": [asdict(move) for move in moves],
+        }
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    if args.execute:
+        print(f"moved group {args.group} to {describe_target(to)}:")
+    else:
+        print(
+            f"would move group {args.group} to {describe_target(to)} "
+            "(the plan: nothing changed; run again with --execute to move):"
+        )
     for move in moves:
         print(f"  {move}")
-    return 0
+    return EXIT_OK
 
 
 __all__ = [
@@ -306,12 +416,16 @@ __all__ = [
     "accept_relative_times",
     "add_arguments",
     "committed_offsets",
+    "describe_target",
+    "duration_argument",
     "offsets_at",
+    "parse_duration",
     "parse_time",
     "partitions_of",
     "require_stopped",
     "reset_offsets",
     "run",
+    "target",
     "time_argument",
     "to_millis",
     "topic_name",

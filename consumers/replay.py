@@ -49,6 +49,7 @@ from consumers.offsets import accept_relative_times, time_argument
 from consumers.sources import RangeError, RangeSource
 from provisioning import observability
 from provisioning.kafka import PartitionRange
+from provisioning.progress import Progress
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 from schemas.codec import Codec
@@ -172,6 +173,13 @@ class Replay:
     def stop(self) -> None:
         self.loop.stop()
 
+    def progress(self) -> tuple[int, int | None]:
+        """(messages read, messages in the range at most): --to may end it sooner."""
+        spans = list(self.source.partitions)
+        if not spans:
+            return 0, None  # not assigned yet
+        return sum(s.read for s in spans), sum(max(0, s.end - s.start) for s in spans)
+
     def run(self) -> ReplayReport:
         stats = self.loop.run()
         counts, dead = stats.counts, self.dead_letters.counts
@@ -266,7 +274,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: job.stop())
-    report = job.run()
+    with Progress("replay", unit="messages") as bar:
+        bar.follow(job.progress)
+        report = job.run()
     print(report.summary())
     return 0 if report.complete else 1
 

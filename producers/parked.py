@@ -5,7 +5,7 @@ reason of its own (too big for the broker, not encodable). The later rows of its
 message key wait behind it, so per-key order holds; every other key flows on.
 
   list    parked rows, their key, attempts and last reason (--all: also rows that
-          failed but are not parked yet)
+          failed but are not parked yet); exit status 3 when a row is parked
   retry   un-park a row: the relay tries it again (and counts from zero), with the
           rows of its key behind it; for after the cause was fixed (e.g. the
           topic's max.message.bytes raised)
@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from provisioning.errors import ProvisioningError
+from provisioning.errors import EXIT_FOUND, EXIT_OK, ProvisioningError
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 
@@ -87,7 +87,7 @@ def drop(settings: Settings, outbox: str, row_id: int) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="parked rows (exit 1 when there are any)")
+    listing = actions.add_parser("list", help="parked rows (exit 3 when there are any)")
     listing.add_argument("--outbox", choices=sorted(GROUPS), help="one outbox only")
     listing.add_argument(
         "--all", action="store_true", help="also rows that failed but are not parked yet"
@@ -121,7 +121,7 @@ def _list(args: argparse.Namespace) -> int:
             )
     if not rows and not args.json:
         print("no parked rows")
-    return 1 if any(row["parked_date"] for row in rows) else 0
+    return EXIT_FOUND if any(row["parked_date"] for row in rows) else EXIT_OK
 
 
 def _retry(args: argparse.Namespace) -> int:

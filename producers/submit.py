@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from producers.requests import EncodedRequest, RequestProducer
-from provisioning.errors import InvalidRequest, ProvisioningError
+from provisioning.errors import InvalidRequest, ProvisioningError, UsageError
+from provisioning.progress import Progress
 from provisioning.settings import load_settings
 
 
@@ -67,7 +68,7 @@ def _from_flags(args: argparse.Namespace) -> dict[str, Any]:
         if value is None
     ]
     if missing:
-        raise InvalidRequest(f"--action needs {', '.join(missing)}")
+        raise UsageError(f"--action needs {', '.join(missing)}")
     request: dict[str, Any] = {
         "action": args.action,
         "tenant_customer_id": args.tenant_customer,
@@ -118,9 +119,11 @@ def run(args: argparse.Namespace) -> int:
             messages = _encode_file(producer, args.file, topic)
         else:
             messages = [producer.encode(_from_flags(args), topic=topic)]
-        for message in messages:
-            producer.produce(message)
-        producer.flush()
+        with Progress("submit", len(messages), unit="requests") as bar:
+            for message in messages:
+                producer.produce(message)
+                bar.advance()
+            producer.flush()
     for message in messages:
         print(f"{message.request_id}  {message.action}  {message.key}")
     print(f"{len(messages)} request(s) sent to {topic}")

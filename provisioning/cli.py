@@ -1,20 +1,57 @@
 """The ``provisioning`` command line.
 
 Each command is a small function taking the parsed arguments; ``main`` turns any
-:class:`~provisioning.errors.ProvisioningError` into a one-line message on
-stderr and exit code 2, so an operator sees what to fix instead of a traceback.
+:class:`~provisioning.errors.ProvisioningError` (and a PostgreSQL or Kafka error
+that escaped one) into a one-line message on stderr and exit code 1, so an
+operator sees what to fix instead of a traceback. Exit code 2 is argparse's: the
+command line is wrong. Exit code 3 is a check that found something.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import logging
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+
+import psycopg
+from confluent_kafka import KafkaException
 
 from provisioning import __version__
-from provisioning.errors import ProvisioningError
+from provisioning.errors import (
+    EXIT_FAILURE,
+    EXIT_FOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    ProvisioningError,
+    UnreachableError,
+    UsageError,
+    one_line,
+)
 
 Command = Callable[[argparse.Namespace], int]
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}  done (and a check found nothing)
+  {EXIT_FAILURE}  failed: one line on stderr says why (Kafka or PostgreSQL unreachable,
+     a refusal such as a group that still has members, a bad setting)
+  {EXIT_USAGE}  usage: the command line is wrong (an unknown flag, a bad value, a
+     missing flag)
+  {EXIT_FOUND}  a check found something: pending migrations (db status), parked rows
+     (outbox list), consumer lag over --max-lag (status)
+
+--json: db status, dlq list, offsets reset, outbox list, stack status, status and
+config print JSON on stdout instead of text.
+Commands that change things print their plan unless given --execute: offsets reset,
+dlq redrive --all, outbox drop.
+"""
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, default=str))
 
 
 def _stack_up(args: argparse.Namespace) -> int:
@@ -42,9 +79,18 @@ def _stack_down(args: argparse.Namespace) -> int:
 def _stack_status(args: argparse.Namespace) -> int:
     from provisioning.localstack import LocalStack  # noqa: PLC0415
 
-    for name, state in LocalStack.from_env().status().items():
+    states = LocalStack.from_env().status()
+    if args.json:
+        _print_json(
+            {
+                name: {"running": state != "stopped", "state": state}
+                for name, state in states.items()
+            }
+        )
+        return EXIT_OK
+    for name, state in states.items():
         print(f"{name:9} {state}")
-    return 0
+    return EXIT_OK
 
 
 def _stack_env(args: argparse.Namespace) -> int:
@@ -59,6 +105,9 @@ def _config(args: argparse.Namespace) -> int:
     from provisioning.settings import load_settings  # noqa: PLC0415
 
     rows = load_settings().describe()
+    if args.json:
+        _print_json({name: value or None for name, value, _ in rows})
+        return EXIT_OK
     width = max(len(name) for name, _, _ in rows)
     for name, value, _ in rows:
         print(f"{name:{width}}  {value}")
@@ -72,23 +121,65 @@ def _database_url() -> str:
     return load_settings().admin_url()
 
 
+def _completion(args: argparse.Namespace) -> int:
+    import shtab  # noqa: PLC0415
+
+    print(shtab.complete(build_parser(), shell=args.shell), end="")
+    return EXIT_OK
+
+
+def _where(url: str) -> str:
+    """``user@host:port/dbname`` of a PostgreSQL URL, without its password."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "the configured database"
+    user, host = info.get("user") or "?", info.get("host") or "localhost"
+    return f"{user}@{host}:{info.get('port') or 5432}/{info.get('dbname') or '?'}"
+
+
+@contextlib.contextmanager
+def _reaching_postgres(url: str) -> Iterator[None]:
+    """A connection that fails is one line naming where, not a traceback."""
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        raise UnreachableError(
+            f"cannot connect to PostgreSQL at {_where(url)}: {one_line(exc)}"
+        ) from None
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from provisioning.migrations import upgrade  # noqa: PLC0415
 
-    print(upgrade(_database_url(), seed=args.seed).summary())
-    return 0
+    url = _database_url()
+    with _reaching_postgres(url):
+        print(upgrade(url, seed=args.seed).summary())
+    return EXIT_OK
 
 
 def _db_status(args: argparse.Namespace) -> int:
     from provisioning.migrations import status  # noqa: PLC0415
 
-    rows = status(_database_url())
+    url = _database_url()
+    with _reaching_postgres(url):
+        rows = status(url)
     pending = [name for name, state in rows if state != "applied"]
-    for name, state in rows:
-        if args.all or state != "applied":
-            print(f"{state:8} {name}")
-    print(f"{len(rows) - len(pending)} of {len(rows)} files applied")
-    return 1 if pending else 0
+    if args.json:
+        _print_json(
+            {
+                "files": [{"name": name, "state": state} for name, state in rows],
+                "applied": len(rows) - len(pending),
+                "total": len(rows),
+                "not_applied": pending,
+            }
+        )
+    else:
+        for name, state in rows:
+            if args.all or state != "applied":
+                print(f"{state:8} {name}")
+        print(f"{len(rows) - len(pending)} of {len(rows)} files applied")
+    return EXIT_FOUND if pending else EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="provisioning",
         description="Kafka-driven provisioning pipeline. Settings come from PROVISIONING_* "
         "environment variables (see `provisioning config`).",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -122,7 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("status", _stack_status, "show whether each service runs"),
         ("env", _stack_env, "print the settings that point the components at the stack"),
     ):
-        stack_commands.add_parser(name, help=text, description=text).set_defaults(func=func)
+        action = stack_commands.add_parser(name, help=text, description=text)
+        action.set_defaults(func=func)
+        if name == "status":
+            action.add_argument("--json", action="store_true", help="print one JSON object")
 
     db = commands.add_parser("db", help="the provisioning database's schema")
     db_commands = db.add_subparsers(title="actions", metavar="ACTION", required=True)
@@ -135,9 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--seed", action="store_true", help="also load the demo reference data")
     upgrade.set_defaults(func=_db_upgrade)
     db_status = db_commands.add_parser(
-        "status", help="list files not yet applied (exit 1 when any)"
+        "status", help="list files not yet applied (exit 3 when any)"
     )
     db_status.add_argument("--all", action="store_true", help="list applied files too")
+    db_status.add_argument(
+        "--json", action="store_true", help="print one JSON object (every file and its state)"
+    )
     db_status.set_defaults(func=_db_status)
 
     from consumers import ingest  # noqa: PLC0415 - the command modules declare their own flags
@@ -271,10 +370,59 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
-    commands.add_parser(
-        "config", help="print the effective settings (secrets masked)"
-    ).set_defaults(func=_config)
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script: bash or zsh",
+        description="Print a completion script for the shell (shtab). bash: "
+        'eval "$(provisioning completion bash)" in ~/.bashrc, or save it in '
+        "/etc/bash_completion.d/provisioning. zsh: save it as _provisioning in a "
+        'directory of $fpath, e.g. provisioning completion zsh > "${fpath[1]}/_provisioning".',
+    )
+    completion.add_argument("shell", choices=["bash", "zsh"])
+    completion.set_defaults(func=_completion)
+
+    config = commands.add_parser("config", help="print the effective settings (secrets masked)")
+    config.add_argument("--json", action="store_true", help="print one JSON object")
+    config.set_defaults(func=_config)
     return parser
+
+
+@contextlib.contextmanager
+def _command_logging() -> Iterator[None]:
+    """Logging while a command runs: as the components log (JSON unless stderr is a
+    terminal, or PROVISIONING_LOG_FORMAT), at PROVISIONING_LOG_LEVEL or WARNING.
+
+    librdkafka's lines (logger ``kafka``) are held back unless the level is DEBUG:
+    an unreachable broker is then the command's one error line, not a stream of
+    connection retries. A command that runs like a component (ingest, replay, ...)
+    configures logging again when it starts, which lets them through
+    (configure_logging). What was there before is put back afterwards."""
+    from provisioning.observability import configure_logging  # noqa: PLC0415
+
+    root, client_log = logging.getLogger(), logging.getLogger("kafka")
+    handlers, level, client_level = list(root.handlers), root.level, client_log.level
+    output = os.environ.get("PROVISIONING_LOG_FORMAT", "auto").lower()
+    wanted = os.environ.get("PROVISIONING_LOG_LEVEL", "WARNING").upper()
+    if wanted not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        wanted = "WARNING"  # the settings name the bad value when the command loads them
+    configure_logging("cli", wanted, {"json": True, "text": False}.get(output))
+    if wanted != "DEBUG":
+        client_log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        for handler in handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(level)
+        client_log.setLevel(client_level)
+
+
+def _fail(message: str) -> int:
+    print(f"provisioning: error: {message}", file=sys.stderr)
+    return EXIT_FAILURE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -282,10 +430,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Command = args.func
     try:
-        return func(args)
-    except ProvisioningError as exc:
+        with _command_logging():
+            return func(args)
+    except UsageError as exc:
         print(f"provisioning: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except ProvisioningError as exc:
+        return _fail(str(exc))
+    except psycopg.OperationalError as exc:  # one a command did not wrap
+        return _fail(f"PostgreSQL: {one_line(exc)}")
+    except KafkaException as exc:
+        return _fail(f"Kafka: {one_line(exc)}")
     except KeyboardInterrupt:
         return 130
 

@@ -18,6 +18,7 @@ order and action reached a final status, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
 import uuid
@@ -32,6 +33,7 @@ from producers.orders import Contact, domain_item, place_order
 from producers.requests import RequestProducer
 from provisioning import kafka
 from provisioning.migrations import upgrade
+from provisioning.progress import Progress, is_terminal
 from provisioning.run import supervisor
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
@@ -164,20 +166,29 @@ def _rows(conn: psycopg.Connection[Any], name: str, **params: Any) -> list[tuple
 def _wait(
     settings: Settings, order_ids: list[uuid.UUID], action_ids: list[str], timeout: float
 ) -> bool:
+    """Until every order and action is final: a bar on a terminal, a line a second otherwise."""
     url = settings.admin_url()
     deadline = time.monotonic() + timeout
-    with psycopg.connect(url, autocommit=True) as conn:
+    terminal = is_terminal(sys.stdout)
+    total = len(order_ids) + len(action_ids)
+    with (
+        psycopg.connect(url, autocommit=True) as conn,
+        Progress("orders and actions final", total, stream=sys.stdout) as bar,
+    ):
         while True:
             by_status = dict(_rows(conn, "orders_by_status", order_ids=order_ids))
             final = by_status.get("successful", 0) + by_status.get("failed", 0)
             (unfinished,) = _rows(conn, "unfinished_requests", request_ids=action_ids)[0]
-            print(
-                f"  orders final {final}/{len(order_ids)} "
-                f"(successful {by_status.get('successful', 0)}, "
-                f"failed {by_status.get('failed', 0)}); "
-                f"actions pending {unfinished}/{len(action_ids)}",
-                flush=True,
-            )
+            if terminal:
+                bar.update(final + len(action_ids) - unfinished)
+            else:
+                print(
+                    f"  orders final {final}/{len(order_ids)} "
+                    f"(successful {by_status.get('successful', 0)}, "
+                    f"failed {by_status.get('failed', 0)}); "
+                    f"actions pending {unfinished}/{len(action_ids)}",
+                    flush=True,
+                )
             if final == len(order_ids) and unfinished == 0:
                 return True
             if time.monotonic() > deadline:

@@ -7,6 +7,17 @@ confluent-kafka, fastavro) are wrapped at the boundary into one of these.
 
 from __future__ import annotations
 
+# The exit codes of every `provisioning` command (listed in `provisioning --help`).
+EXIT_OK = 0  # done, and a check found nothing
+EXIT_FAILURE = 1  # an error: the one line on stderr says what
+EXIT_USAGE = 2  # the command line itself is wrong (argparse)
+EXIT_FOUND = 3  # a check found something: pending migrations, parked rows, lag over a limit
+
+
+def one_line(error: BaseException | str) -> str:
+    """``error``'s message on one line: library messages (psycopg's) span several."""
+    return "; ".join(part.strip() for part in str(error).splitlines() if part.strip())
+
 
 class ProvisioningError(Exception):
     """Base of every error this project raises on purpose."""
@@ -26,6 +37,14 @@ class MissingToolError(StackError):
 
 class PortInUseError(StackError):
     """A port the local stack wants is already taken by another process."""
+
+
+class UnreachableError(ProvisioningError):
+    """Kafka or PostgreSQL did not answer; the message names which, where, and why."""
+
+
+class UsageError(ProvisioningError):
+    """The command line asks for something it cannot: exit code 2, as argparse's errors."""
 
 
 class DecodeError(ProvisioningError):
@@ -66,6 +85,10 @@ class IncompatibleSchemaError(SchemaRegistryError):
 
 
 __all__ = [
+    "EXIT_FAILURE",
+    "EXIT_FOUND",
+    "EXIT_OK",
+    "EXIT_USAGE",
     "ConfigError",
     "DecodeError",
     "DeliveryError",
@@ -79,4 +102,7 @@ __all__ = [
     "SchemaRegistryError",
     "StackError",
     "UnknownSchemaError",
+    "UnreachableError",
+    "UsageError",
+    "one_line",
 ]

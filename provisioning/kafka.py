@@ -13,6 +13,10 @@ Every component gets its clients here, so each kind is configured once:
   reading ranges of offsets (replay, the DLQ tools) through :class:`RangeReader`.
 - :func:`admin` — the admin client.
 
+An operator command calls :func:`require_reachable` first, so an unreachable
+cluster is one line (:class:`~provisioning.errors.UnreachableError`) after
+``CONNECT_TIMEOUT`` seconds instead of a timeout deep inside the command.
+
 librdkafka's own log lines go through Python logging (logger ``kafka``), so they
 come out as JSON like every other line. :func:`produce` queues one message and
 waits out a full local queue (``BufferError``) instead of failing.
@@ -29,10 +33,14 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from provisioning.errors import UnreachableError
 from provisioning.settings import Settings
 
 log = logging.getLogger(__name__)
+# librdkafka's own log lines (``%3|...|FAIL|...``) become records of this logger
 client_log = logging.getLogger("kafka")
+
+CONNECT_TIMEOUT = 10.0  # seconds an operator command waits for the cluster to answer
 
 Headers = list[tuple[str, str | bytes | None]]
 DeliveryCallback = Callable[[KafkaError | None, Message], Any]
@@ -99,6 +107,21 @@ def reader(settings: Settings, **overrides: Any) -> Consumer:
 
 def admin(settings: Settings) -> AdminClient:
     return AdminClient(settings.kafka_config(logger=client_log))
+
+
+def require_reachable(
+    client: Consumer | AdminClient, settings: Settings, timeout: float | None = None
+) -> None:
+    """Raise :class:`UnreachableError` unless the cluster answers a metadata request."""
+    wait = CONNECT_TIMEOUT if timeout is None else timeout
+    try:
+        client.list_topics(timeout=wait)
+    except KafkaException as exc:
+        reason = exc.args[0].str() if exc.args and isinstance(exc.args[0], KafkaError) else exc
+        raise UnreachableError(
+            f"cannot reach Kafka at {settings.kafka_bootstrap_servers} "
+            f"(no answer within {wait:g}s: {reason})"
+        ) from None
 
 
 def produce(
@@ -233,5 +256,6 @@ __all__ = [
     "produce",
     "producer",
     "reader",
+    "require_reachable",
     "usable",
 ]

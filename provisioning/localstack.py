@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import pwd
 import random
@@ -36,6 +37,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from provisioning.errors import MissingToolError, PortInUseError, StackError
 
@@ -423,7 +425,14 @@ class Kafka:
             from confluent_kafka.admin import AdminClient  # noqa: PLC0415 - optional at import
         except ImportError:  # without the client, a listening port is the best we can check
             return True
-        admin = AdminClient({"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 2000})
+        # its librdkafka lines (a broker still starting) are records of logger "kafka", as
+        # every client's in provisioning/kafka.py, not lines of their own on stderr
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap,
+            "socket.timeout.ms": 2000,
+            "logger": logging.getLogger("kafka"),
+        }
+        admin = AdminClient(config)
         try:
             admin.list_topics(timeout=2)
         except Exception:  # noqa: BLE001 - any failure means "not ready yet"

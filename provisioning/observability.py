@@ -383,6 +383,8 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    # the Kafka clients' own lines too (an operator command holds them back: cli.main)
+    logging.getLogger("kafka").setLevel(logging.NOTSET)
     return handler
 
 

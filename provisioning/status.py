@@ -13,15 +13,20 @@ Reads, changes nothing:
                    by validation (no provision row, a failed outcome)
   orders           by status
 
+With --max-lag N the exit status is 3 when a group lags by more than N messages
+(in all its partitions together), and stderr names it: for a monitoring check.
+
 Examples:
   provisioning status
   provisioning status --json | jq '.consumer_groups[].lag'
+  provisioning status --max-lag 1000 > /dev/null || echo "lagging or unreachable"
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,7 +44,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-export u
 from psycopg.rows import dict_row
 
 from provisioning import kafka
-from provisioning.errors import ProvisioningError
+from provisioning.errors import EXIT_FOUND, EXIT_OK, ProvisioningError
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 
@@ -206,7 +211,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for Kafka (default: 10)"
     )
+    parser.add_argument(
+        "--max-lag",
+        type=int,
+        metavar="N",
+        help="exit status 3 when a consumer group lags by more than N messages",
+    )
     parser.set_defaults(func=run)
+
+
+def over_limit(status: Status, max_lag: int | None) -> list[str]:
+    """The consumer groups lagging by more than ``max_lag``, described."""
+    if max_lag is None:
+        return []
+    return [
+        f"{group['component']} ({group['group']}) lags by {group['lag']} > {max_lag}"
+        for group in status["consumer_groups"]
+        if group["lag"] > max_lag
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -215,7 +237,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(status, indent=2, default=str))
     else:
         print(render(status), end="")
-    return 0
+    lagging = over_limit(status, args.max_lag)
+    for line in lagging:
+        print(f"provisioning: lag: {line}", file=sys.stderr)
+    return EXIT_FOUND if lagging else EXIT_OK
 
 
-__all__ = ["StatusError", "add_arguments", "collect", "group_lag", "render", "run"]
+__all__ = ["StatusError", "add_arguments", "collect", "group_lag", "over_limit", "render", "run"]

@@ -66,7 +66,7 @@ def redrive_all(settings: Settings, database_url: str, dlq: str) -> subprocess.P
     }
     keep = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONING_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "provisioning.cli", "dlq", "redrive", dlq, "--all"],
+        [sys.executable, "-m", "provisioning.cli", "dlq", "redrive", dlq, "--all", "--execute"],
         env={**keep, **variables},
         cwd=ROOT,
         stdout=subprocess.PIPE,

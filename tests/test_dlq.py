@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -182,7 +183,7 @@ def test_a_corrupt_message_is_dead_lettered_listed_and_shown(env: Env) -> None:
     assert preview[0].endswith("|.not avro at all|")
 
     code, _, err = env.cli("show", env.dlq, "0", "5")
-    assert code == 2
+    assert code == 1
     assert f"no message at {env.dlq}[0]@5" in err
 
 
@@ -228,7 +229,7 @@ def test_a_redriven_message_whose_cause_was_fixed_is_ingested_once(
     assert out.startswith(f"refused  {env.dlq}[0]@0  redriven ")
     assert "--force to redrive it again" in out
     assert len(env.messages(env.actions)) == 2  # the original and the one copy
-    code, out, _ = env.cli("redrive", env.dlq, "--all")  # --all skips what was redriven
+    code, out, _ = env.cli("redrive", env.dlq, "--all", "--execute")  # skips the redriven
     assert code == 0
     skipped, summary = out.splitlines()
     assert skipped.startswith(f"skipped  {env.dlq}[0]@0  redriven ")
@@ -280,6 +281,52 @@ def test_a_dry_run_publishes_and_records_nothing(env: Env, kafka_admin: AdminCli
     assert env.scalar("SELECT count(*) FROM dlq_redrive") == 0
 
 
+def test_redrive_all_prints_the_plan_until_executed_and_list_speaks_json(
+    env: Env, kafka_admin: AdminClient
+) -> None:
+    create_topic(kafka_admin, env.dlq)
+    dead_lettered_by_an_older_ingest(env, encode(env, "planned.com"))
+
+    code, out, err = env.cli("list", "--topic", env.dlq, "--json")
+    assert code == 0
+    (line,) = out.splitlines()  # JSON Lines, no summary
+    listed = json.loads(line)
+    assert {k: listed[k] for k in ("topic", "partition", "offset", "original_topic")} == {
+        "topic": env.dlq,
+        "partition": 0,
+        "offset": 0,
+        "original_topic": env.actions,
+    }
+    assert (listed["error_class"], listed["redrive_count"], listed["redriven_to"]) == (
+        "UnknownSchemaError",
+        0,
+        None,
+    )
+
+    # --all without --execute: the plan, on stdout; nothing published, nothing recorded
+    code, out, err = env.cli("redrive", env.dlq, "--all")
+    assert code == 0
+    assert out.splitlines() == [
+        f"would redrive  {env.dlq}[0]@0  -> {env.actions}",
+        "1 would redrive",
+    ]
+    assert "--execute" in err
+    assert len(env.messages(env.actions)) == 1
+    assert env.scalar("SELECT count(*) FROM dlq_redrive") == 0
+
+    code, out, _ = env.cli("redrive", env.dlq, "--all", "--execute")
+    assert code == 0
+    assert out.splitlines() == [f"redriven  {env.dlq}[0]@0  -> {env.actions}[0]@1", "1 redriven"]
+    assert len(env.messages(env.actions)) == 2
+    code, out, _ = env.cli("list", "--topic", env.dlq, "--json")
+    listed = json.loads(out)
+    assert (listed["redrive_count"], listed["redriven_to"]) == (1, f"{env.actions}[0]@1")
+
+    with pytest.raises(SystemExit) as exit_:  # the two modes exclude each other
+        cli.main(["dlq", "redrive", env.dlq, "--all", "--execute", "--dry-run"])
+    assert exit_.value.code == 2
+
+
 def test_bad_arguments_are_refused_before_anything_is_read(env: Env) -> None:
     with pytest.raises(SystemExit) as exit_:
         cli.main(["dlq", "redrive", env.dlq, "--offset", "zero:1"])
@@ -287,7 +334,7 @@ def test_bad_arguments_are_refused_before_anything_is_read(env: Env) -> None:
     with pytest.raises(SystemExit):
         cli.main(["dlq", "redrive", env.dlq])  # neither --offset nor --all
     code, _, err = env.cli("redrive", env.dlq + ".missing", "--all")
-    assert code == 2
+    assert code == 1
     assert "does not exist" in err
 
 

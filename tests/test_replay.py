@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from consumers.loop import LoopStats
 from consumers.offsets import (
     GroupActiveError,
     committed_offsets,
+    parse_duration,
     require_stopped,
     reset_offsets,
     to_millis,
@@ -124,6 +126,7 @@ class World:
             conn.execute(
                 "DELETE FROM provision_rejection WHERE request_id = ANY(%(ids)s::UUID[])", ids
             )
+            conn.execute("DELETE FROM request_ids WHERE request_id = ANY(%(ids)s::UUID[])", ids)
             jobs = [
                 row[0]
                 for row in conn.execute(
@@ -347,18 +350,24 @@ def test_offsets_reset_refuses_a_running_group_and_moves_a_stopped_one(
     try:
         with pytest.raises(GroupActiveError, match="has 1 member"):
             reset_offsets(world.settings, group, world.at["B"])
-        assert cli.main(["offsets", "reset", "--group", group, "--to", to]) == 2
+        reset = ["offsets", "reset", "--group", group, "--to", to, "--execute"]
+        assert cli.main(reset) == 1  # a refusal is a failure, not a usage error
         assert "stop its consumers first" in capsys.readouterr().err
     finally:
         member.close()  # leaves the group
     _wait_until_stopped(world.admin, group)
     assert committed_offsets(world.admin, group) == end
 
-    assert cli.main(["offsets", "reset", "--group", group, "--to", to, "--dry-run"]) == 0
-    assert "would move" in capsys.readouterr().out
-    assert committed_offsets(world.admin, group) == end
+    # without --execute, the plan only (--dry-run is the same, kept for older scripts)
+    for plan_only in ([], ["--dry-run"]):
+        assert cli.main(["offsets", "reset", "--group", group, "--to", to, *plan_only]) == 0
+        out = capsys.readouterr().out
+        assert "would move" in out
+        assert "--execute" in out
+        assert f"{world.topic}[0]: {end[world.topic, 0]} → 3" in out
+        assert committed_offsets(world.admin, group) == end
 
-    assert cli.main(["offsets", "reset", "--group", group, "--to", to]) == 0
+    assert cli.main(["offsets", "reset", "--group", group, "--to", to, "--execute"]) == 0
 
     # B starts, on each partition, after A's messages there (round-robin: 3, 3, 2, 2).
     a_counts = Counter(i % PARTITIONS for i in range(PER_WINDOW))
@@ -370,3 +379,71 @@ def test_offsets_reset_refuses_a_running_group_and_moves_a_stopped_one(
     stats = world.ingest()
     assert (stats.counts["inserted"], stats.counts["duplicates"]) == (0, 2 * PER_WINDOW)
     assert committed_offsets(world.admin, group) == end
+
+
+def test_offsets_reset_targets_as_kafka_consumer_groups_names_them(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.publish_windows()
+    world.ingest()
+    group = world.settings.group_ingest
+    end = committed_offsets(world.admin, group)
+    for name, value in _env(world.settings, world.database_url).items():
+        monkeypatch.setenv(name, value)
+    a_counts = Counter(i % PARTITIONS for i in range(PER_WINDOW))
+    after_a = {(world.topic, p): a_counts[p] for p in range(PARTITIONS)}
+    zero = dict.fromkeys(end, 0)
+
+    def reset(*argv: str) -> dict[str, Any]:
+        capsys.readouterr()
+        command = ["offsets", "reset", "--group", group, "--topic", "actions", "--json"]
+        assert cli.main([*command, *argv]) == 0
+        report: dict[str, Any] = json.loads(capsys.readouterr().out)
+        return report
+
+    # --json: the plan, as data; nothing moved
+    plan = reset("--to-earliest")
+    assert (plan["group"], plan["to"], plan["executed"]) == (group, "earliest", False)
+    assert {(m["topic"], m["partition"]): (m["old"], m["new"]) for m in plan["moves"]} == {
+        key: (offset, 0) for key, offset in end.items()
+    }
+    assert committed_offsets(world.admin, group) == end
+
+    assert reset("--to-earliest", "--execute")["executed"] is True
+    assert committed_offsets(world.admin, group) == zero
+    assert reset("--to-latest", "--execute")["to"] == "latest"
+    assert committed_offsets(world.admin, group) == end
+    # now minus 2h30m: B (2h ago) and C are re-read, A is not
+    moved = reset("--by-duration", "PT2H30M", "--execute")
+    assert committed_offsets(world.admin, group) == after_a
+    assert world.at["A"].isoformat() < moved["to"] < world.at["B"].isoformat()
+    reset("--to-latest", "--execute")
+    moved = reset("--by-duration", "150m", "--execute")  # the short form
+    assert {(m["topic"], m["partition"]): (m["old"], m["new"]) for m in moved["moves"]} == {
+        key: (end[key], offset) for key, offset in after_a.items()
+    }
+    reset("--to-latest", "--execute")
+    reset("--to-datetime", world.at["B"].isoformat(), "--execute")
+    assert committed_offsets(world.admin, group) == after_a
+
+    # one target at a time, and --execute with --dry-run is refused: usage errors
+    for bad in (
+        ["--to-earliest", "--to-latest"],
+        ["--to-latest", "--execute", "--dry-run"],
+        ["--by-duration", "two hours"],
+        [],
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(["offsets", "reset", "--group", group, *bad])
+        assert exit_.value.code == 2, bad
+
+
+def test_durations_are_read_as_kafka_and_as_short_forms() -> None:
+    assert parse_duration("PT2H30M") == timedelta(hours=2, minutes=30)
+    assert parse_duration("P1DT1S") == timedelta(days=1, seconds=1)
+    assert parse_duration("PT0.5S") == timedelta(seconds=0.5)
+    assert parse_duration("p2d") == timedelta(days=2)
+    assert parse_duration("45m") == timedelta(minutes=45)
+    for bad in ("P", "PT", "2 hours", "-2h", "P1H", ""):
+        with pytest.raises(ValueError, match="is not a duration"):
+            parse_duration(bad)

@@ -129,3 +129,14 @@ def test_run_prints_a_table_or_json(
     assert f"consumer group {settings.group_order_service} (order-service)" in text
     assert "outboxes" in text
     assert "(none)" in text  # no jobs yet
+
+    # --max-lag: exit 3 when a group lags by more, naming it on stderr (a monitoring check)
+    assert run(parser.parse_args(["--max-lag", "0"])) == 0
+    with RequestProducer(settings) as producer:
+        producer.send(domain_create("lagging.com"))
+    capsys.readouterr()
+    assert run(parser.parse_args(["--json", "--max-lag", "0"])) == 3
+    out, err = capsys.readouterr()
+    assert json.loads(out)["consumer_groups"][0]["lag"] == 1
+    assert err == f"provisioning: lag: ingest ({settings.group_ingest}) lags by 1 > 0\n"
+    assert run(parser.parse_args(["--max-lag", "1"])) == 0

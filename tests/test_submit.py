@@ -77,7 +77,7 @@ def test_file_with_a_bad_line_publishes_nothing(
     path = tmp_path / "requests.jsonl"
     path.write_text("\n".join([GOOD[0], bad_payload, GOOD[1], "{not json", GOOD[2]]) + "\n")
 
-    assert main(["submit", "--file", str(path)]) == 2
+    assert main(["submit", "--file", str(path)]) == 1  # a failure, not a usage error
 
     err = capsys.readouterr().err
     assert "line 2: payload must be an object" in err
@@ -133,5 +133,5 @@ def test_stdin_and_the_orders_topic(
 def test_action_without_its_flags_is_an_error(
     topic: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["submit", "--action", "provision_domain", "--payload", "{}"]) == 2
+    assert main(["submit", "--action", "provision_domain", "--payload", "{}"]) == 2  # usage
     assert "--tenant-customer, --accreditation" in capsys.readouterr().err
