@@ -28,7 +28,7 @@ from executors.backends.sandbox import SandboxBackend
 from producers.orders import domain_item, place_order
 from producers.requests import RequestProducer
 from provisioning.cli import main
-from provisioning.errors import IncompatibleSchemaError
+from provisioning.errors import EXIT_FAILURE, IncompatibleSchemaError
 from provisioning.localstack import SchemaRegistry, free_port
 from provisioning.settings import Settings
 from schemas.codec import RegistryCodec
@@ -334,7 +334,7 @@ def test_submit_to_a_subject_holding_an_incompatible_schema_sends_nothing(
     tmp_path: Path,
 ) -> None:
     """The subject already holds a newer schema the current one cannot read (a field
-    removed): ``provisioning submit`` says so in one line, exit 2, and sends nothing."""
+    removed): ``provisioning submit`` says so in one line, exit 1, and sends nothing."""
     topic = make_topic()
     newer = copy.deepcopy(expanded(REQUEST))
     newer["fields"] = [f for f in newer["fields"] if f["name"] != "accreditation"]
@@ -344,7 +344,7 @@ def test_submit_to_a_subject_holding_an_incompatible_schema_sends_nothing(
 
     code = main(["submit", "--topic", topic, "--file", requests])
 
-    assert code == 2
+    assert code == EXIT_FAILURE
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert err.startswith(
@@ -373,7 +373,7 @@ def test_submit_with_the_registry_down_says_so_and_sends_nothing(
     code = main(["submit", "--topic", topic, "--file", requests])
 
     assert time.monotonic() - started < 30
-    assert code == 2
+    assert code == EXIT_FAILURE
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert err.startswith(
