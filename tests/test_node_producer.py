@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +32,9 @@ from fastavro import parse_schema, schemaless_writer
 
 from executors.backends.sandbox import SandboxBackend
 from provisioning.cli import main
-from provisioning.localstack import cache_dir
+from provisioning.localstack import SchemaRegistry, cache_dir
 from provisioning.settings import Settings
-from schemas.codec import SingleObjectCodec
+from schemas.codec import RegistryCodec, SingleObjectCodec
 from schemas.export import MANIFEST, export
 from schemas.registry import TOP_LEVEL, canonical_form, released
 from schemas.requests import OUTCOME, REQUEST, action_of, build_request, object_key, to_avro
@@ -392,3 +393,67 @@ def test_a_request_from_node_is_ingested_and_its_outcome_arrives(
     assert read["event_id"] == str(decoded["event_id"])
     assert read["request_id"] == EXAMPLE["request_id"]
     assert read["status"] == "completed"
+
+
+@pytest.mark.kafka
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_a_request_from_node_in_the_registrys_wire_format_is_ingested(
+    node_modules: Path,
+    exported: Path,
+    db: Conn,
+    settings: Settings,
+    schema_registry: SchemaRegistry,
+) -> None:
+    """The other encoding: Node registers the exported schema under <topic>-value and
+    frames the body with the id the registry gave; ingest, on the registry codec, reads
+    it, and the outcome is published in the wire format too."""
+    settings = settings.model_copy(update={"schema_registry_url": schema_registry.url})
+    bootstrap = settings.kafka_bootstrap_servers
+    request = {**EXAMPLE, "request_id": str(uuid.uuid4())}
+    key = object_key(action_of(request["action"]), request["payload"], None)
+    sandbox = SandboxBackend(settings.database_url.get_secret_value())
+    components = start_pipeline(settings, sandbox)
+    try:
+        sent = node(
+            node_modules,
+            "send-registry",
+            str(exported),
+            node_request(request),
+            bootstrap,
+            settings.topic_actions,
+            key,
+            schema_registry.url,
+            timeout=90,
+        )
+        try:
+            wait_until(
+                lambda: scalar(db, "SELECT count(*) FROM outbox WHERE sent_date IS NOT NULL") == 1,
+                "the request's outcome to be published",
+                90,
+            )
+        except AssertionError:
+            dead = dead_letters(bootstrap, settings.dlq_topic(settings.topic_actions))
+            raise AssertionError(f"no outcome was published; dead letters: {dead}") from None
+    finally:
+        components.stop_all()
+        sandbox.close()
+    assert sent["message_hex"].startswith("00")  # the wire format, not single-object (c301)
+    assert int(sent["header_hex"][2:], 16) == sent["schema_id"]
+    status = scalar(
+        db,
+        "SELECT s.name FROM provision_domain p JOIN provision_status s ON s.id = p.status_id"
+        " WHERE p.request_id = %(r)s",
+        {"r": request["request_id"]},
+    )
+    assert status == "completed"
+    (outcome,) = consume(bootstrap, settings.topic_outcomes, 1)
+    assert outcome.value[:1] == b"\x00"
+    codec = RegistryCodec(schema_registry.url)
+    try:
+        decoded = codec.decode(OUTCOME, outcome.value, settings.topic_outcomes)
+    finally:
+        codec.close()
+    assert str(decoded["request_id"]) == request["request_id"]
+    assert decoded["status"] == "completed"

@@ -7,6 +7,10 @@
 //
 //   node producer.cjs encode DIR REQUEST_JSON                   -> prints {header_hex, message_hex, ...}
 //   node producer.cjs send DIR REQUEST_JSON BOOTSTRAP TOPIC KEY -> also publishes it (kafkajs)
+//   node producer.cjs send-registry DIR REQUEST_JSON BOOTSTRAP TOPIC KEY REGISTRY_URL
+//        -> registers the exported schema under TOPIC-value (the TOPIC subject strategy)
+//           and publishes in the registry's wire format: 00, the schema id big-endian,
+//           the Avro body
 //   node producer.cjs decode DIR OUTCOME_HEX                    -> prints the decoded ProvisionOutcome
 //
 // REQUEST_JSON is the request as docs/requests.md shows it, with requested_at in epoch
@@ -80,9 +84,32 @@ function sameAsLibrdkafka() {
     zlib.crc32(Buffer.from(message.key)) % partitionMetadata.length;
 }
 
-async function send(dir, request, bootstrap, topic, key) {
-  const { Kafka, logLevel } = require('kafkajs');
+// Register the exported schema (Confluent-compatible API) and frame the body with its id.
+async function encodeForRegistry(dir, request, registry, topic) {
   const encoded = encode(dir, request);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const schema = fs.readFileSync(path.join(dir, manifest.records.ProvisionRequest.current.file), 'utf8');
+  const response = await fetch(`${registry}/subjects/${encodeURIComponent(`${topic}-value`)}/versions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema }),
+    signal: AbortSignal.timeout(10000),
+  });
+  if (!response.ok) {
+    throw new Error(`the registry refused the schema: ${response.status} ${await response.text()}`);
+  }
+  const { id } = await response.json();
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(id, 1);
+  const body = encoded.message.subarray(10);
+  return { schema_id: id, header_hex: header.toString('hex'), message: Buffer.concat([header, body]) };
+}
+
+async function send(dir, request, bootstrap, topic, key, registry) {
+  const { Kafka, logLevel } = require('kafkajs');
+  const encoded = registry
+    ? await encodeForRegistry(dir, request, registry, topic)
+    : encode(dir, request);
   const kafka = new Kafka({
     clientId: 'node-producer',
     brokers: bootstrap.split(','),
@@ -123,6 +150,8 @@ async function main([mode, dir, ...rest]) {
     result = encode(dir, JSON.parse(rest[0]));
   } else if (mode === 'send') {
     result = await send(dir, JSON.parse(rest[0]), rest[1], rest[2], rest[3]);
+  } else if (mode === 'send-registry') {
+    result = await send(dir, JSON.parse(rest[0]), rest[1], rest[2], rest[3], rest[4]);
   } else if (mode === 'decode') {
     result = decode(dir, rest[0]);
   } else {
