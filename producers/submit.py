@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from producers.requests import EncodedRequest, RequestProducer
+from provisioning import kafka
 from provisioning.errors import InvalidRequest, ProvisioningError, UsageError
 from provisioning.progress import Progress
 from provisioning.settings import load_settings
@@ -119,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
             messages = _encode_file(producer, args.file, topic)
         else:
             messages = [producer.encode(_from_flags(args), topic=topic)]
+        # a broker that does not answer is one line after 10 s, not a flush timing out
+        admin = kafka.admin(settings)
+        kafka.require_reachable(admin, settings)
         with Progress("submit", len(messages), unit="requests") as bar:
             for message in messages:
                 producer.produce(message)

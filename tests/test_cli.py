@@ -132,6 +132,17 @@ def unreachable_kafka(monkeypatch: pytest.MonkeyPatch) -> str:
         ["dlq", "list"],
         ["dlq", "show", "some.dlq", "0", "0"],
         ["dlq", "redrive", "some.dlq", "--all"],
+        [
+            "submit",
+            "--action",
+            "provision_domain",
+            "--tenant-customer",
+            "30000000-0000-4000-8000-000000000001",
+            "--accreditation",
+            "alpha-registry",
+            "--payload",
+            '{"name": "unreachable.com"}',
+        ],
     ],
     ids=lambda argv: " ".join(argv[:2]),
 )
