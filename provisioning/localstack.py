@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from provisioning.errors import MissingToolError, PortInUseError, StackError
 
@@ -243,6 +243,13 @@ def _cmdline(pid: int) -> str:
 # --------------------------------------------------------------------------- Kafka
 
 
+def _check_java(what: str = "the local stack") -> str:
+    java = _require("java", f"install OpenJDK {JAVA_MIN_MAJOR}+ (apt-get install openjdk-17-jre)")
+    if _java_major(java) < JAVA_MIN_MAJOR:
+        raise MissingToolError(f"{what} needs Java {JAVA_MIN_MAJOR}+; {java} is older")
+    return java
+
+
 def ensure_kafka_jars() -> Path:
     """The broker's classpath directory, downloaded with Maven on first use."""
     root = cache_dir() / f"kafka-{KAFKA_VERSION}"
@@ -250,11 +257,7 @@ def ensure_kafka_jars() -> Path:
     done = root / ".complete"
     if done.exists():
         return libs
-    java = _require("java", f"install OpenJDK {JAVA_MIN_MAJOR}+ (apt-get install openjdk-17-jre)")
-    if _java_major(java) < JAVA_MIN_MAJOR:
-        raise MissingToolError(
-            f"Kafka {KAFKA_VERSION} needs Java {JAVA_MIN_MAJOR}+; {java} is older"
-        )
+    _check_java(f"Kafka {KAFKA_VERSION}")
     mvn = _require("mvn", "install Maven (apt-get install maven) to fetch the Kafka broker jars")
     with _file_lock(root.with_suffix(".lock")):
         if done.exists():
@@ -293,10 +296,45 @@ def ensure_kafka_jars() -> Path:
 
 
 @dataclass
-class Kafka:
-    """One KRaft broker+controller on 127.0.0.1, state under ``home``."""
+class _JavaDaemon:
+    """A server the stack starts in its own process group, its pid and log under ``home``."""
 
     home: Path
+    NAME: ClassVar[str] = "daemon"  # the pid and log files' name
+
+    @property
+    def _pidfile(self) -> Path:
+        return self.home / f"{self.NAME}.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.home / f"{self.NAME}.log"
+
+    def pid(self) -> int | None:
+        """The running server's pid: the pid file's, if that process is ours."""
+        try:
+            pid = int(self._pidfile.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        if _pid_alive(pid) and str(self.home) in _cmdline(pid):
+            return pid
+        return None
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        pid = self.pid()
+        if pid is None:
+            self._pidfile.unlink(missing_ok=True)
+            return False
+        _stop_group(pid, timeout)
+        self._pidfile.unlink(missing_ok=True)
+        return True
+
+
+@dataclass
+class Kafka(_JavaDaemon):
+    """One KRaft broker+controller on 127.0.0.1, state under ``home``."""
+
+    NAME: ClassVar[str] = "kafka"
     port: int = 9092
     controller_port: int = 9093
     heap: str = "512m"
@@ -305,23 +343,6 @@ class Kafka:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
-
-    @property
-    def _pidfile(self) -> Path:
-        return self.home / "kafka.pid"
-
-    @property
-    def log(self) -> Path:
-        return self.home / "kafka.log"
-
-    def pid(self) -> int | None:
-        try:
-            pid = int(self._pidfile.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        if _pid_alive(pid) and str(self.home) in _cmdline(pid):
-            return pid
-        return None
 
     def start(self, timeout: float = 90.0) -> None:
         if self.pid() is not None:
@@ -439,24 +460,8 @@ class Kafka:
             return False
         return True
 
-    def stop(self, timeout: float = 30.0) -> bool:
-        pid = self.pid()
-        if pid is None:
-            self._pidfile.unlink(missing_ok=True)
-            return False
-        _stop_group(pid, timeout)
-        self._pidfile.unlink(missing_ok=True)
-        return True
-
 
 # --------------------------------------------------------------------------- schema registry
-
-
-def _check_java() -> str:
-    java = _require("java", f"install OpenJDK {JAVA_MIN_MAJOR}+ (apt-get install openjdk-17-jre)")
-    if _java_major(java) < JAVA_MIN_MAJOR:
-        raise MissingToolError(f"the local stack needs Java {JAVA_MIN_MAJOR}+; {java} is older")
-    return java
 
 
 def ensure_registry_app() -> Path:
@@ -513,14 +518,14 @@ def ensure_registry_app() -> Path:
 
 
 @dataclass
-class SchemaRegistry:
+class SchemaRegistry(_JavaDaemon):
     """Apicurio Registry on 127.0.0.1:``port``, in-memory storage, state (log, pid) under ``home``.
 
     Its schemas live in memory: a restart starts empty (the ids in messages already
     written no longer resolve).
     """
 
-    home: Path
+    NAME: ClassVar[str] = "registry"
     port: int = 8081
     heap: str = "512m"
     port_variable: str = "PROVISIONING_SCHEMA_REGISTRY_PORT"
@@ -529,23 +534,6 @@ class SchemaRegistry:
     def url(self) -> str:
         """The Confluent-compatible API: what PROVISIONING_SCHEMA_REGISTRY_URL points at."""
         return f"http://127.0.0.1:{self.port}{CCOMPAT_PATH}"
-
-    @property
-    def _pidfile(self) -> Path:
-        return self.home / "registry.pid"
-
-    @property
-    def log(self) -> Path:
-        return self.home / "registry.log"
-
-    def pid(self) -> int | None:
-        try:
-            pid = int(self._pidfile.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        if _pid_alive(pid) and str(self.home) in _cmdline(pid):
-            return pid
-        return None
 
     def start(self, timeout: float = 120.0) -> None:
         if self.pid() is not None:
@@ -629,15 +617,6 @@ class SchemaRegistry:
             ) from exc
         if answer.get("compatibilityLevel", answer.get("compatibility")) != level:
             raise StackError(f"the registry kept compatibility {answer} instead of {level}")
-
-    def stop(self, timeout: float = 30.0) -> bool:
-        pid = self.pid()
-        if pid is None:
-            self._pidfile.unlink(missing_ok=True)
-            return False
-        _stop_group(pid, timeout)
-        self._pidfile.unlink(missing_ok=True)
-        return True
 
 
 def _stop_group(pid: int, timeout: float) -> None:
