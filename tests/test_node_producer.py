@@ -332,30 +332,32 @@ def dead_letters(bootstrap: str, topic: str) -> list[str]:
         return []
 
 
-@pytest.mark.kafka
-@pytest.mark.postgres
-@pytest.mark.slow
-@pytest.mark.timeout(240)
-def test_a_request_from_node_is_ingested_and_its_outcome_arrives(
-    node_modules: Path,
-    exported: Path,
+def send_through_the_pipeline(
+    modules: Path,
     db: Conn,
     settings: Settings,
-    make_topic: TopicFactory,
-) -> None:
+    *,
+    mode: str,
+    exported: Path,
+    request: dict[str, Any],
+    key: str,
+    registry: str | None = None,
+) -> dict[str, Any]:
+    """Every component running, Node sends ``request`` (``mode``: send, send-registry);
+    returns what Node says it sent once the request's outcome is published."""
     bootstrap = settings.kafka_bootstrap_servers
-    key = object_key(action_of(EXAMPLE["action"]), EXAMPLE["payload"], None)
     sandbox = SandboxBackend(settings.database_url.get_secret_value())
     components = start_pipeline(settings, sandbox)
     try:
         sent = node(
-            node_modules,
-            "send",
+            modules,
+            mode,
             str(exported),
-            node_request(EXAMPLE),
+            node_request(request),
             bootstrap,
             settings.topic_actions,
             key,
+            *([registry] if registry else []),
             timeout=90,
         )
         try:
@@ -370,6 +372,25 @@ def test_a_request_from_node_is_ingested_and_its_outcome_arrives(
     finally:
         components.stop_all()
         sandbox.close()
+    return sent
+
+
+@pytest.mark.kafka
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_a_request_from_node_is_ingested_and_its_outcome_arrives(
+    node_modules: Path,
+    exported: Path,
+    db: Conn,
+    settings: Settings,
+    make_topic: TopicFactory,
+) -> None:
+    bootstrap = settings.kafka_bootstrap_servers
+    key = object_key(action_of(EXAMPLE["action"]), EXAMPLE["payload"], None)
+    sent = send_through_the_pipeline(
+        node_modules, db, settings, mode="send", exported=exported, request=EXAMPLE, key=key
+    )
     # one object's requests share a partition whichever language published them
     scratch = make_topic(partitions=4, prefix="partitions")
     assert sent["partition"] == librdkafka_partition(bootstrap, scratch, key)
@@ -413,32 +434,16 @@ def test_a_request_from_node_in_the_registrys_wire_format_is_ingested(
     bootstrap = settings.kafka_bootstrap_servers
     request = {**EXAMPLE, "request_id": str(uuid.uuid4())}
     key = object_key(action_of(request["action"]), request["payload"], None)
-    sandbox = SandboxBackend(settings.database_url.get_secret_value())
-    components = start_pipeline(settings, sandbox)
-    try:
-        sent = node(
-            node_modules,
-            "send-registry",
-            str(exported),
-            node_request(request),
-            bootstrap,
-            settings.topic_actions,
-            key,
-            schema_registry.url,
-            timeout=90,
-        )
-        try:
-            wait_until(
-                lambda: scalar(db, "SELECT count(*) FROM outbox WHERE sent_date IS NOT NULL") == 1,
-                "the request's outcome to be published",
-                90,
-            )
-        except AssertionError:
-            dead = dead_letters(bootstrap, settings.dlq_topic(settings.topic_actions))
-            raise AssertionError(f"no outcome was published; dead letters: {dead}") from None
-    finally:
-        components.stop_all()
-        sandbox.close()
+    sent = send_through_the_pipeline(
+        node_modules,
+        db,
+        settings,
+        mode="send-registry",
+        exported=exported,
+        request=request,
+        key=key,
+        registry=schema_registry.url,
+    )
     assert sent["message_hex"].startswith("00")  # the wire format, not single-object (c301)
     assert int(sent["header_hex"][2:], 16) == sent["schema_id"]
     status = scalar(
