@@ -344,6 +344,23 @@ class AcmeBackend:
             row = conn.execute(_q("get_order"), {"client_ref": client_ref}).fetchone()
         return None if row is None else row["order_url"]
 
+    def order_document(self, registrar: str, client_ref: str) -> dict[str, Any] | None:
+        """The CA's current view of ``client_ref``'s order (its JSON), fetched with the
+        accreditation's account; None when no order was placed."""
+        url = self.order_url(client_ref)
+        if url is None:
+            return None
+        account = self._account(registrar)
+        with self._protocol("order", account):
+            document: dict[str, Any] = account.post(url).json()
+        return document
+
+    def download(self, registrar: str, url: str) -> str:
+        """A certificate chain (PEM) the CA serves at ``url``."""
+        account = self._account(registrar)
+        with self._protocol("certificate", account):
+            return account.post(url).text
+
     # --- accounts -----------------------------------------------------------------
 
     def _account(self, registrar: str) -> _Account:

@@ -1,0 +1,345 @@
+"""The ACME backend against Pebble (Let's Encrypt's test CA) and pebble-challtestsrv,
+and the per-accreditation routing (PROVISIONING_BACKENDS) with real backends.
+
+Pebble runs for the session (tests/conftest.py, the ``acme`` marker); it validates
+the challenges the backend publishes through challtestsrv's management API, over
+real DNS and HTTP on loopback.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from acme import messages
+from cryptography import x509
+from cryptography.x509.verification import PolicyBuilder, Store
+from hypothesis import given
+from hypothesis import strategies as st
+
+from executors.backends import backend_from_settings
+from executors.backends.acme import (
+    POLICY_PROBLEMS,
+    TRANSIENT_PROBLEMS,
+    AcmeBackend,
+    AcmeTransientError,
+    problem_error,
+)
+from executors.backends.base import BackendError, PolicyError, TransientBackendError
+from executors.backends.routing import RoutingBackend
+from executors.backends.sandbox import SandboxBackend
+from producers.orders import Item, Plan, domain_item, order_status, place_order
+from provisioning.errors import ConfigError
+from provisioning.localstack import free_port
+from provisioning.pebble import Pebble
+from provisioning.settings import AcmeAccount, Settings
+from tests.conftest import TopicFactory, unique_name
+from tests.db.helpers import ALICE, Conn, fetch_one
+from tests.services import Services
+from tests.test_pipeline import Components, start_pipeline, wait_final
+
+pytestmark = [pytest.mark.acme, pytest.mark.postgres]
+
+
+def _account(pebble: Pebble, **changes: object) -> dict[str, object]:
+    account: dict[str, object] = {
+        "directory_url": pebble.directory_url,
+        "ca_bundle": pebble.ca_bundle,
+        "challenge_url": pebble.challtestsrv_url,
+        "prefer": "http-01",
+    }
+    account.update(changes)
+    return account
+
+
+def _verify(pebble: Pebble, leaf_pem: str, chain_pem: str, name: str) -> None:
+    """Raise unless ``leaf_pem`` + ``chain_pem`` verify for ``name`` up to Pebble's root."""
+    root = x509.load_pem_x509_certificate(pebble.root_pem().encode())
+    leaf = x509.load_pem_x509_certificate(leaf_pem.encode())
+    intermediates = x509.load_pem_x509_certificates(chain_pem.encode())
+    verifier = PolicyBuilder().store(Store([root])).build_server_verifier(x509.DNSName(name))
+    path = verifier.verify(leaf, intermediates)
+    assert path[-1] == root
+
+
+def _domain() -> str:
+    return f"acme-{uuid.uuid4().hex[:10]}.com"
+
+
+# --- the backend alone -----------------------------------------------------------------
+
+
+@pytest.fixture
+def acme_backend(provisioning_db: str, pebble: Pebble) -> Iterator[AcmeBackend]:
+    accounts = {"alpha-ssl": AcmeAccount.model_validate(_account(pebble))}
+    with AcmeBackend(provisioning_db, accounts, poll_seconds=0.05) as backend:
+        yield backend
+
+
+def test_a_retried_job_resumes_its_acme_order_and_never_places_a_second(
+    provisioning_db: str, pebble: Pebble, db: Conn
+) -> None:
+    name = _domain()
+    request: dict[str, Any] = {
+        "registrar": "alpha-ssl",
+        "client_ref": str(uuid.uuid4()),
+        "common_name": name,
+        "sans": [f"*.{name}"],
+        "csr_pem": None,
+        "key_type": "rsa2048",
+        "validity_days": 90,
+    }
+    # First attempt: newOrder is answered, then the challenge hook is down.
+    down = _account(pebble, challenge_url=f"http://127.0.0.1:{free_port()}")
+    with AcmeBackend(provisioning_db, {"alpha-ssl": AcmeAccount.model_validate(down)}) as first:
+        with pytest.raises(TransientBackendError, match="challenge hook"):
+            first.issue_certificate(**request)
+        order_url = first.order_url(str(request["client_ref"]))
+        assert order_url is not None
+        before = first.order_document("alpha-ssl", str(request["client_ref"]))
+        assert before is not None
+        assert before["status"] == "pending"
+
+    # The retry (another process, the hook back) resumes that order.
+    up = AcmeAccount.model_validate(_account(pebble))
+    with AcmeBackend(provisioning_db, {"alpha-ssl": up}, poll_seconds=0.05) as second:
+        info = second.issue_certificate(**request)
+        assert second.order_url(str(request["client_ref"])) == order_url
+        after = second.order_document("alpha-ssl", str(request["client_ref"]))
+        assert after is not None
+        assert after["status"] == "valid"
+        # Pebble issued this order's certificate: the one the job returned.
+        served = second.download("alpha-ssl", after["certificate"])
+        assert served.startswith(info.certificate_pem.strip())
+        # A third call with the same client_ref returns the recorded certificate.
+        assert second.issue_certificate(**request) == info
+        with pytest.raises(PolicyError, match="already used for another request"):
+            second.issue_certificate(**{**request, "sans": []})
+    assert info.key_type == "rsa2048"
+    assert info.serial == info.serial.lower()
+    _verify(pebble, info.certificate_pem, info.chain_pem, f"www.{name}")
+    rows = db.execute(
+        "SELECT count(*), count(DISTINCT order_url) FROM acme.certificate_order"
+        " WHERE client_ref = %s",
+        (request["client_ref"],),
+    ).fetchone()
+    assert rows == (1, 1)
+    # The account was registered once, its URL kept.
+    account = fetch_one(db, "SELECT * FROM acme.account WHERE registrar = 'alpha-ssl'")
+    assert account["account_url"].startswith("https://127.0.0.1:")
+
+
+def test_a_certificate_from_the_requests_csr_keeps_its_key(acme_backend: AcmeBackend) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
+    from executors.backends.acme import make_csr  # noqa: PLC0415
+
+    name = _domain()
+    key = ec.generate_private_key(ec.SECP384R1())
+    info = acme_backend.issue_certificate(
+        registrar="alpha-ssl",
+        client_ref=str(uuid.uuid4()),
+        common_name=name,
+        sans=[],
+        csr_pem=make_csr(key, [name]),
+        key_type=None,
+        validity_days=30,
+    )
+    leaf = x509.load_pem_x509_certificate(info.certificate_pem.encode())
+    assert leaf.public_key() == key.public_key()
+    assert info.key_type == "ecdsa-p384"
+    with pytest.raises(BackendError, match="no ACME account is configured for accreditation"):
+        acme_backend.issue_certificate(
+            registrar="beta-ssl",
+            client_ref=str(uuid.uuid4()),
+            common_name=name,
+            sans=[],
+            csr_pem=None,
+            key_type=None,
+            validity_days=30,
+        )
+
+
+@given(
+    code=st.sampled_from(
+        sorted(TRANSIENT_PROBLEMS | POLICY_PROBLEMS | {"unauthorized", "caa", "incorrectResponse"})
+    ),
+    detail=st.text(max_size=200),
+)
+def test_an_acme_problem_becomes_the_error_its_type_says_with_type_and_detail(
+    code: str, detail: str
+) -> None:
+    problem = messages.Error.from_json(
+        {"type": f"urn:ietf:params:acme:error:{code}", "detail": detail}
+    )
+    error = problem_error(problem)
+    assert f"urn:ietf:params:acme:error:{code}" in str(error)
+    assert detail in str(error)
+    if code in TRANSIENT_PROBLEMS:
+        assert isinstance(error, AcmeTransientError)
+        assert error.retryable
+    elif code in POLICY_PROBLEMS:
+        assert isinstance(error, PolicyError)
+        assert not error.retryable
+    else:
+        assert type(error) is BackendError
+        assert not error.retryable
+
+
+# --- routing per accreditation ------------------------------------------------------------
+
+
+def test_each_accreditation_gets_its_own_ca_and_registry_calls_go_to_the_sandbox(
+    provisioning_db: str, pebble: Pebble
+) -> None:
+    settings = Settings(
+        database_url=provisioning_db,
+        backends={"acme-ssl": {"ca": "acme"}},
+        acme_accounts={"acme-ssl": _account(pebble)},
+        acme_poll_seconds=0.05,
+    )
+    backend = backend_from_settings(settings)
+    assert isinstance(backend, RoutingBackend)
+    try:
+        name = _domain()
+        both: dict[str, Any] = {"common_name": name, "sans": [], "csr_pem": None, "key_type": None}
+        on_sandbox = backend.issue_certificate(
+            registrar="alpha-ssl", client_ref=str(uuid.uuid4()), validity_days=30, **both
+        )
+        on_acme = backend.issue_certificate(
+            registrar="acme-ssl", client_ref=str(uuid.uuid4()), validity_days=30, **both
+        )
+        sandbox = backend.registry_for("acme-ssl")
+        assert isinstance(sandbox, SandboxBackend)
+        assert backend.ca_for("alpha-ssl") is sandbox  # one sandbox serves both halves
+        assert on_sandbox.chain_pem == sandbox.ca_certificate_pem
+        _verify(pebble, on_acme.certificate_pem, on_acme.chain_pem, name)
+        # The registry half of every accreditation is the sandbox; availability is "*"'s.
+        backend.create_domain(
+            registrar="acme-ssl",
+            client_ref=str(uuid.uuid4()),
+            name=name,
+            period=1,
+            auth_info="Auth-1234!",
+            contacts={},
+            nameservers=[],
+        )
+        assert backend.check_availability([name]) == {name: False}
+    finally:
+        backend.close()
+
+    # Unset: everything on the sandbox, as before PROVISIONING_BACKENDS existed.
+    plain = backend_from_settings(Settings(database_url=provisioning_db))
+    try:
+        assert isinstance(plain, SandboxBackend)
+    finally:
+        plain.close()
+    with pytest.raises(ConfigError, match="PROVISIONING_BACKENDS: 'x': ca 'letsencrypt'"):
+        backend_from_settings(
+            Settings(
+                database_url=provisioning_db,
+                backends={"x": {"ca": "letsencrypt"}},
+            )
+        )
+
+
+# --- the whole pipeline --------------------------------------------------------------------
+
+
+@pytest.fixture
+def acme_pipeline(
+    services: Services, provisioning_db: str, make_topic: TopicFactory, pebble: Pebble
+) -> Iterator[Components]:
+    """Every component running; alpha-registry on the sandbox, alpha-ssl on Pebble."""
+    settings = Settings(
+        kafka_bootstrap_servers=services.kafka_bootstrap,
+        database_url=provisioning_db,  # pydantic coerces to SecretStr
+        topic_orders=make_topic(partitions=2, prefix="orders"),
+        topic_actions=make_topic(partitions=2, prefix="actions"),
+        topic_outcomes=make_topic(partitions=2, prefix="outcomes"),
+        group_ingest=unique_name("ingest"),
+        group_order_service=unique_name("orders"),
+        executor_poll_seconds=0.2,
+        executor_backoff_seconds=0.1,
+        kafka_session_timeout_ms=6000,
+        backends={"alpha-ssl": {"ca": "acme"}},
+        acme_accounts={"alpha-ssl": _account(pebble)},
+        acme_poll_seconds=0.05,
+    )
+    backend = backend_from_settings(settings)
+    components = start_pipeline(settings, backend)
+    yield components
+    components.stop_all()
+    backend.close()
+
+
+def _register(db: Conn, name: str) -> None:
+    order = place_order(
+        db, tenant_customer_id=ALICE, accreditation="alpha-registry", items=[domain_item(name)]
+    )
+    assert wait_final(db, [order.order_id]) == {str(order.order_id): "successful"}
+
+
+def _order_certificate(db: Conn, common_name: str, sans: list[str]) -> uuid.UUID:
+    item = Item(
+        "ssl",
+        "create",
+        common_name,
+        [Plan("provision_ssl", {"common_name": common_name, "sans": sans})],
+    )
+    order = place_order(db, tenant_customer_id=ALICE, accreditation="alpha-ssl", items=[item])
+    return order.order_id
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_an_ssl_order_through_the_pipeline_ends_with_a_chain_pebbles_root_verifies(
+    db: Conn, acme_pipeline: Components, pebble: Pebble
+) -> None:
+    name = _domain()
+    _register(db, name)
+    order_id = _order_certificate(db, f"www.{name}", [name, f"*.{name}"])
+    assert wait_final(db, [order_id]) == {str(order_id): "successful"}
+    certificate = fetch_one(
+        db,
+        "SELECT c.* FROM certificate c JOIN provision_ssl p ON p.certificate_id = c.id"
+        " WHERE p.common_name = %(cn)s",
+        {"cn": f"www.{name}"},
+    )
+    for host in (f"www.{name}", name, f"api.{name}"):  # the wildcard covers api.
+        _verify(pebble, certificate["pem"], certificate["chain_pem"], host)
+    leaf = x509.load_pem_x509_certificate(certificate["pem"].encode())
+    assert certificate["serial"] == format(leaf.serial_number, "x")
+    assert certificate["not_after"] == leaf.not_valid_after_utc
+    # one ACME order for the job, in the backend's state
+    orders = db.execute(
+        "SELECT count(*) FROM acme.certificate_order WHERE request->'names' ? %s",
+        (f"www.{name}",),
+    ).fetchone()
+    assert orders == (1,)
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_a_failed_challenge_ends_as_a_failed_order_with_the_acme_problem(
+    db: Conn, acme_pipeline: Components, pebble: Pebble
+) -> None:
+    name = _domain()
+    _register(db, name)
+    # The name points where no HTTP-01 server listens: Pebble cannot fetch the response.
+    pebble.challtestsrv("/add-a", {"host": f"{name}.", "addresses": ["127.0.0.2"]})
+    order_id = _order_certificate(db, name, [])
+    assert wait_final(db, [order_id]) == {str(order_id): "failed"}
+    (plan,) = order_status(db, order_id)["plans"]
+    assert plan["status"] == "failed"
+    assert "urn:ietf:params:acme:error:" in plan["result_message"]
+    assert f"http-01 challenge for {name}" in plan["result_message"]
+    job = fetch_one(
+        db,
+        "SELECT j.attempts FROM job j JOIN provision_ssl p ON p.job_id = j.id"
+        " WHERE p.common_name = %(cn)s",
+        {"cn": name},
+    )
+    assert job["attempts"] == 1  # final at once: a failed challenge is not retried
