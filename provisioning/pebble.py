@@ -31,7 +31,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,8 +169,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running_pebble(home: Path | None = None) -> Iterator[Pebble]:
-    """Pebble and pebble-challtestsrv on free loopback ports until the context ends."""
+def running_pebble(
+    home: Path | None = None, *, eab_keys: Mapping[str, str] | None = None
+) -> Iterator[Pebble]:
+    """Pebble and pebble-challtestsrv on free loopback ports until the context ends.
+
+    ``eab_keys`` (key id → base64url MAC key): Pebble then requires an external
+    account binding with one of them at newAccount."""
     install = ensure_pebble()
     own_home = home is None
     home = home or Path(tempfile.mkdtemp(prefix="provisioning-pebble-"))
@@ -187,7 +192,8 @@ def running_pebble(home: Path | None = None) -> Iterator[Pebble]:
             "httpPort": http01,
             "tlsPort": tls_port,
             "ocspResponderURL": "",
-            "externalAccountBindingRequired": False,
+            "externalAccountBindingRequired": bool(eab_keys),
+            "externalAccountMACKeys": dict(eab_keys or {}),
             "retryAfter": {"authz": 1, "order": 1},
         }
     }

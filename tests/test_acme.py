@@ -8,11 +8,16 @@ real DNS and HTTP on loopback.
 
 from __future__ import annotations
 
+import base64
+import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
+import requests
 from acme import messages
 from cryptography import x509
 from cryptography.x509.verification import PolicyBuilder, Store
@@ -33,8 +38,8 @@ from executors.backends.sandbox import SandboxBackend
 from producers.orders import Item, Plan, domain_item, order_status, place_order
 from provisioning.errors import ConfigError
 from provisioning.localstack import free_port
-from provisioning.pebble import Pebble
-from provisioning.settings import AcmeAccount, Settings
+from provisioning.pebble import Pebble, running_pebble
+from provisioning.settings import AcmeAccount, Settings, load_settings
 from tests.conftest import TopicFactory, unique_name
 from tests.db.helpers import ALICE, Conn, fetch_one
 from tests.services import Services
@@ -162,6 +167,36 @@ def test_a_certificate_from_the_requests_csr_keeps_its_key(acme_backend: AcmeBac
         )
 
 
+def test_an_account_needing_external_binding_registers_with_its_key_id_and_mac(
+    provisioning_db: str,
+) -> None:
+    mac = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    with running_pebble(eab_keys={"kid-1": mac}) as strict:
+        name = _domain()
+        call: dict[str, Any] = {
+            "common_name": name,
+            "sans": [],
+            "csr_pem": None,
+            "key_type": None,
+            "validity_days": 30,
+        }
+        bound = _account(strict, eab_kid="kid-1", eab_hmac_key=mac)
+        unbound = _account(strict)
+        accounts = {
+            "bound-ssl": AcmeAccount.model_validate(bound),
+            "unbound-ssl": AcmeAccount.model_validate(unbound),
+        }
+        with AcmeBackend(provisioning_db, accounts, poll_seconds=0.05) as backend:
+            info = backend.issue_certificate(
+                registrar="bound-ssl", client_ref=str(uuid.uuid4()), **call
+            )
+            _verify(strict, info.certificate_pem, info.chain_pem, name)
+            with pytest.raises(BackendError, match="externalAccountRequired"):
+                backend.issue_certificate(
+                    registrar="unbound-ssl", client_ref=str(uuid.uuid4()), **call
+                )
+
+
 @given(
     code=st.sampled_from(
         sorted(TRANSIENT_PROBLEMS | POLICY_PROBLEMS | {"unauthorized", "caa", "incorrectResponse"})
@@ -186,6 +221,48 @@ def test_an_acme_problem_becomes_the_error_its_type_says_with_type_and_detail(
     else:
         assert type(error) is BackendError
         assert not error.retryable
+
+
+@given(seconds=st.integers(min_value=0, max_value=10**6))
+def test_a_retry_after_in_seconds_or_as_a_date_is_read_as_seconds_to_wait(seconds: int) -> None:
+    response = requests.Response()
+    response.status_code = 503
+    response.headers["Retry-After"] = str(seconds)
+    problem = messages.Error.from_json({"type": "urn:ietf:params:acme:error:serverInternal"})
+    error = problem_error(problem, response)
+    assert isinstance(error, AcmeTransientError)
+    assert error.retry_after == seconds
+    when = datetime.now(UTC) + timedelta(seconds=seconds)
+    response.headers["Retry-After"] = format_datetime(when, usegmt=True)
+    dated = problem_error(problem, response)
+    assert isinstance(dated, AcmeTransientError)
+    assert dated.retry_after is not None
+    assert seconds - 2 <= dated.retry_after <= seconds + 1
+    # a 5xx with any problem type is transient
+    other = messages.Error.from_json({"type": "urn:ietf:params:acme:error:unauthorized"})
+    assert isinstance(problem_error(other, response), AcmeTransientError)
+
+
+def test_backends_and_acme_accounts_are_read_from_the_environment_as_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROVISIONING_BACKENDS", '{"alpha-ssl": {"ca": "acme"}}')
+    monkeypatch.setenv(
+        "PROVISIONING_ACME_ACCOUNTS",
+        '{"alpha-ssl": {"directory_url": "https://ca.example/dir", "webroot": "/srv/www",'
+        ' "challenge_hook": "webroot", "eab_kid": "k", "eab_hmac_key": "c2VjcmV0"}}',
+    )
+    settings = load_settings()
+    assert settings.backends["alpha-ssl"].ca == "acme"
+    assert settings.backends["alpha-ssl"].registry == "sandbox"
+    account = settings.acme_accounts["alpha-ssl"]
+    assert account.eab_hmac_key is not None
+    assert account.eab_hmac_key.get_secret_value() == "c2VjcmV0"
+    shown = {name: value for name, value, _ in settings.describe()}
+    assert "c2VjcmV0" not in shown["PROVISIONING_ACME_ACCOUNTS"]
+    monkeypatch.setenv("PROVISIONING_ACME_ACCOUNTS", '{"x": {"directory_url": "https://a/d"}}')
+    with pytest.raises(ConfigError, match="PROVISIONING_ACME_ACCOUNTS"):
+        load_settings()
 
 
 # --- routing per accreditation ------------------------------------------------------------
