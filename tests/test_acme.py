@@ -9,11 +9,16 @@ real DNS and HTTP on loopback.
 from __future__ import annotations
 
 import base64
+import json
 import os
+import signal
+import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,8 +46,9 @@ from provisioning.localstack import free_port
 from provisioning.pebble import Pebble, running_pebble
 from provisioning.settings import AcmeAccount, Settings, load_settings
 from tests.conftest import TopicFactory, unique_name
-from tests.db.helpers import ALICE, Conn, fetch_one
+from tests.db.helpers import ALICE, Conn, fetch_one, insert_provision, scalar
 from tests.services import Services
+from tests.test_executor import _executor, run_until_idle, status_of, wait_for
 from tests.test_pipeline import Components, start_pipeline, wait_final
 
 pytestmark = [pytest.mark.acme, pytest.mark.postgres]
@@ -274,14 +280,20 @@ def test_each_accreditation_gets_its_own_ca_and_registry_calls_go_to_the_sandbox
     settings = Settings(
         database_url=provisioning_db,
         backends={"acme-ssl": {"ca": "acme"}},
-        acme_accounts={"acme-ssl": _account(pebble)},
+        # DNS-01 for the name and its wildcard: two TXT values at one record name
+        acme_accounts={"acme-ssl": _account(pebble, prefer="dns-01")},
         acme_poll_seconds=0.05,
     )
     backend = backend_from_settings(settings)
     assert isinstance(backend, RoutingBackend)
     try:
         name = _domain()
-        both: dict[str, Any] = {"common_name": name, "sans": [], "csr_pem": None, "key_type": None}
+        both: dict[str, Any] = {
+            "common_name": name,
+            "sans": [f"*.{name}"],
+            "csr_pem": None,
+            "key_type": None,
+        }
         on_sandbox = backend.issue_certificate(
             registrar="alpha-ssl", client_ref=str(uuid.uuid4()), validity_days=30, **both
         )
@@ -293,6 +305,7 @@ def test_each_accreditation_gets_its_own_ca_and_registry_calls_go_to_the_sandbox
         assert backend.ca_for("alpha-ssl") is sandbox  # one sandbox serves both halves
         assert on_sandbox.chain_pem == sandbox.ca_certificate_pem
         _verify(pebble, on_acme.certificate_pem, on_acme.chain_pem, name)
+        _verify(pebble, on_acme.certificate_pem, on_acme.chain_pem, f"www.{name}")
         # The registry half of every accreditation is the sandbox; availability is "*"'s.
         backend.create_domain(
             registrar="acme-ssl",
@@ -420,3 +433,91 @@ def test_a_failed_challenge_ends_as_a_failed_order_with_the_acme_problem(
         {"cn": name},
     )
     assert job["attempts"] == 1  # final at once: a failed challenge is not retried
+
+
+# --- an executor killed mid-order ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_an_executor_killed_after_new_order_leaves_one_order_that_the_next_executor_finishes(
+    db: Conn,
+    provisioning_db: str,
+    pebble: Pebble,
+    processes: list[subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    """The first executor places the order, then hangs on a challenge hook that never
+    answers and is killed -9; the job's lease runs out and a second executor (its hook
+    working) resumes the same ACME order to a certificate."""
+    name = _domain()
+    domain = insert_provision(db, "provision_domain", name=name)
+    with SandboxBackend(provisioning_db) as sandbox:
+        run_until_idle(provisioning_db, sandbox)
+    assert status_of(db, "provision_domain", domain["id"])[0] == "completed"
+    ssl = insert_provision(db, "provision_ssl", common_name=name, sans=[f"www.{name}"])
+    client_ref = str(ssl["id"])
+    AcmeBackend(provisioning_db, {}).close()  # schema acme installed, to be watched
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    try:
+        hanging = _account(pebble, challenge_url=f"http://127.0.0.1:{silent.getsockname()[1]}")
+        env = {
+            "PROVISIONING_EXECUTOR_LEASE_SECONDS": "2",
+            "PROVISIONING_BACKENDS": json.dumps({"alpha-ssl": {"ca": "acme"}}),
+            "PROVISIONING_ACME_POLL_SECONDS": "0.05",
+        }
+        first = _executor(
+            provisioning_db,
+            tmp_path / "first.log",
+            PROVISIONING_ACME_ACCOUNTS=json.dumps({"alpha-ssl": hanging}),
+            **env,
+        )
+        processes.append(first)
+        wait_for(
+            db,
+            "SELECT count(*) FROM acme.certificate_order"
+            " WHERE client_ref = %(ref)s AND order_url IS NOT NULL",
+            1,
+            timeout=30,
+            ref=client_ref,
+        )
+        order_url = scalar(
+            db,
+            "SELECT order_url FROM acme.certificate_order WHERE client_ref = %(r)s",
+            {"r": client_ref},
+        )
+        first.send_signal(signal.SIGKILL)
+        assert first.wait(10) == -signal.SIGKILL
+    finally:
+        silent.close()
+
+    second = _executor(
+        provisioning_db,
+        tmp_path / "second.log",
+        PROVISIONING_ACME_ACCOUNTS=json.dumps({"alpha-ssl": _account(pebble)}),
+        **env,
+    )
+    processes.append(second)
+    wait_for(
+        db,
+        "SELECT s.is_final FROM provision_ssl p JOIN provision_status s ON s.id = p.status_id"
+        " WHERE p.id = %(id)s",
+        True,
+        timeout=30,
+        id=ssl["id"],
+    )
+    assert status_of(db, "provision_ssl", ssl["id"]) == ("completed", None)
+    job = fetch_one(db, "SELECT attempts FROM job WHERE id = %(id)s", {"id": ssl["job_id"]})
+    assert job["attempts"] == 2
+    row = fetch_one(
+        db, "SELECT * FROM acme.certificate_order WHERE client_ref = %(r)s", {"r": client_ref}
+    )
+    assert row["order_url"] == order_url  # the same order, resumed
+    certificate = fetch_one(
+        db,
+        "SELECT c.* FROM certificate c JOIN provision_ssl p ON p.certificate_id = c.id"
+        " WHERE p.id = %(id)s",
+        {"id": ssl["id"]},
+    )
+    assert certificate["serial"] == row["result"]["serial"]
+    _verify(pebble, certificate["pem"], certificate["chain_pem"], f"www.{name}")

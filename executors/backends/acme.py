@@ -84,7 +84,8 @@ log = logging.getLogger(__name__)
 MAX_VALIDITY_DAYS = 398
 USER_AGENT = "provisioning-acme"
 
-TRANSIENT_PROBLEMS = frozenset({"badNonce", "rateLimited", "serverInternal"})
+# orderNotReady: a finalize that raced the last authorization; the retry resumes the order.
+TRANSIENT_PROBLEMS = frozenset({"badNonce", "rateLimited", "serverInternal", "orderNotReady"})
 POLICY_PROBLEMS = frozenset(
     {
         "rejectedIdentifier",
@@ -153,13 +154,19 @@ def problem_error(
 
 
 class _Network(ClientNetwork):
-    """ClientNetwork that remembers the last HTTP response (status, Retry-After)."""
+    """ClientNetwork that remembers each thread's last HTTP response (status, Retry-After)."""
 
-    last_response: requests.Response | None = None
+    _local = threading.local()
+
+    @property
+    def last_response(self) -> requests.Response | None:
+        response: requests.Response | None = getattr(self._local, "response", None)
+        return response
 
     def _send_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        self._local.response = None
         response = super()._send_request(method, url, *args, **kwargs)
-        self.last_response = response
+        self._local.response = response
         return response
 
 
@@ -269,7 +276,7 @@ class AcmeBackend:
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             database_url,
             min_size=1,
-            max_size=max(1, max_connections),
+            max_size=max(1, max_connections) + 1,  # + 1: registering an account
             kwargs={"autocommit": True, "row_factory": dict_row},
             name="acme",
             open=True,
@@ -492,10 +499,8 @@ class AcmeBackend:
         names = _names(common_name, sans)
         if not 1 <= validity_days <= MAX_VALIDITY_DAYS:
             raise PolicyError(f"acme: validity_days {validity_days} is outside 1..398")
-        config = self.configs.get(registrar)
-        if config is None:
-            self._account(registrar)  # raises: not configured
-        assert config is not None
+        account = self._account(registrar)  # before the order's lock: it may need a connection
+        config = account.config
         request = {
             "names": names,
             "csr_pem": csr_pem or None,
@@ -512,7 +517,6 @@ class AcmeBackend:
                 return _info_from_result(row["result"])
             if row is None:
                 row = self._new_order_row(conn, registrar, client_ref, config, request)
-            account = self._account(registrar)
             deadline = time.monotonic() + self.order_timeout_seconds
             for attempt in range(4):
                 try:
@@ -610,6 +614,7 @@ class AcmeBackend:
             body = messages.Order.from_json(response.json())
         else:
             body = self._get_order(account, order_url)
+        answered = False
         while True:
             if body.status == messages.STATUS_VALID and body.certificate:
                 with self._protocol("certificate", account):
@@ -617,7 +622,10 @@ class AcmeBackend:
             if body.status == messages.STATUS_INVALID:
                 raise self._order_failure(account, body)
             if body.status == messages.STATUS_PENDING:
+                if answered:  # every authorization was valid, the order not yet ready
+                    self._sleep(deadline, order_url)
                 self._authorize(account, list(body.authorizations), deadline)
+                answered = True
             elif body.status == messages.STATUS_READY:
                 csr = x509.load_pem_x509_csr(row["csr_pem"].encode())
                 with self._protocol("finalize", account):
