@@ -36,7 +36,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provisioning.errors import MissingToolError, StackError
-from provisioning.localstack import _file_lock, _port_answers, cache_dir, free_port
+from provisioning.localstack import (
+    _CHILDREN,
+    _cmdline,
+    _file_lock,
+    _pid_alive,
+    _port_answers,
+    _stop_group,
+    cache_dir,
+    check_port_free,
+    free_port,
+)
 
 PEBBLE_VERSION = "v2.10.3"
 PEBBLE_MODULE = "github.com/letsencrypt/pebble/v2"
@@ -168,29 +178,67 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(10)
 
 
-@contextlib.contextmanager
-def running_pebble(
-    home: Path | None = None, *, eab_keys: Mapping[str, str] | None = None
-) -> Iterator[Pebble]:
-    """Pebble and pebble-challtestsrv on free loopback ports until the context ends.
+@dataclass(frozen=True)
+class PebblePorts:
+    """Six consecutive loopback ports from ``base``."""
 
-    ``eab_keys`` (key id → base64url MAC key): Pebble then requires an external
-    account binding with one of them at newAccount."""
-    install = ensure_pebble()
-    own_home = home is None
-    home = home or Path(tempfile.mkdtemp(prefix="provisioning-pebble-"))
-    home.mkdir(parents=True, exist_ok=True)
-    base = free_port(6)
-    acme, management, tls_port, dns, http01, challtest = range(base, base + 6)
+    base: int
+
+    @property
+    def acme(self) -> int:
+        return self.base
+
+    @property
+    def management(self) -> int:
+        return self.base + 1
+
+    @property
+    def tls_alpn(self) -> int:  # Pebble needs one; challtestsrv does not serve it
+        return self.base + 2
+
+    @property
+    def dns(self) -> int:
+        return self.base + 3
+
+    @property
+    def http01(self) -> int:
+        return self.base + 4
+
+    @property
+    def challtestsrv(self) -> int:
+        return self.base + 5
+
+    def all(self) -> range:
+        return range(self.base, self.base + 6)
+
+
+def _pebble_of(install: PebbleInstall, ports: PebblePorts, home: Path) -> Pebble:
+    return Pebble(
+        directory_url=f"https://127.0.0.1:{ports.acme}/dir",
+        management_url=f"https://127.0.0.1:{ports.management}",
+        challtestsrv_url=f"http://127.0.0.1:{ports.challtestsrv}",
+        ca_bundle=str(install.ca_bundle),
+        home=home,
+    )
+
+
+def _launch(
+    install: PebbleInstall,
+    ports: PebblePorts,
+    home: Path,
+    eab_keys: Mapping[str, str] | None,
+    started: list[subprocess.Popen[bytes]],
+) -> None:
+    """Start challtestsrv, then Pebble (appended to ``started`` as they start)."""
     certs = install.source / "test" / "certs" / "localhost"
     config = {
         "pebble": {
-            "listenAddress": f"127.0.0.1:{acme}",
-            "managementListenAddress": f"127.0.0.1:{management}",
+            "listenAddress": f"127.0.0.1:{ports.acme}",
+            "managementListenAddress": f"127.0.0.1:{ports.management}",
             "certificate": str(certs / "cert.pem"),
             "privateKey": str(certs / "key.pem"),
-            "httpPort": http01,
-            "tlsPort": tls_port,
+            "httpPort": ports.http01,
+            "tlsPort": ports.tls_alpn,
             "ocspResponderURL": "",
             "externalAccountBindingRequired": bool(eab_keys),
             "externalAccountMACKeys": dict(eab_keys or {}),
@@ -204,52 +252,64 @@ def running_pebble(
         "PEBBLE_WFE_NONCEREJECT": "0",
         "PEBBLE_AUTHZREUSE": "0",
     }
+    challtest_log = home / "challtestsrv.log"
+    with challtest_log.open("ab") as out:
+        proc = subprocess.Popen(
+            [
+                str(install.bin / "pebble-challtestsrv"),
+                "-management", f"127.0.0.1:{ports.challtestsrv}",
+                "-dnsserver", f"127.0.0.1:{ports.dns}",
+                "-http01", f"127.0.0.1:{ports.http01}",
+                "-https01", "",
+                "-tlsalpn01", "",
+                "-doh", "",
+                "-defaultIPv4", "127.0.0.1",
+                "-defaultIPv6", "",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+    started.append(proc)
+    _wait_port(ports.challtestsrv, proc, "pebble-challtestsrv", challtest_log)
+    pebble_log = home / "pebble.log"
+    with pebble_log.open("ab") as out:
+        proc = subprocess.Popen(
+            [
+                str(install.bin / "pebble"),
+                "-config", str(home / "pebble-config.json"),
+                "-dnsserver", f"127.0.0.1:{ports.dns}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=home,
+            start_new_session=True,
+        )  # fmt: skip
+    started.append(proc)
+    _wait_port(ports.acme, proc, "pebble", pebble_log)
+    _wait_port(ports.management, proc, "pebble (management)", pebble_log)
+
+
+@contextlib.contextmanager
+def running_pebble(
+    home: Path | None = None, *, eab_keys: Mapping[str, str] | None = None
+) -> Iterator[Pebble]:
+    """Pebble and pebble-challtestsrv on free loopback ports until the context ends.
+
+    ``eab_keys`` (key id → base64url MAC key): Pebble then requires an external
+    account binding with one of them at newAccount."""
+    install = ensure_pebble()
+    own_home = home is None
+    home = home or Path(tempfile.mkdtemp(prefix="provisioning-pebble-"))
+    home.mkdir(parents=True, exist_ok=True)
+    ports = PebblePorts(free_port(6))
     started: list[subprocess.Popen[bytes]] = []
     try:
-        challtest_log = home / "challtestsrv.log"
-        with challtest_log.open("wb") as out:
-            proc = subprocess.Popen(
-                [
-                    str(install.bin / "pebble-challtestsrv"),
-                    "-management", f"127.0.0.1:{challtest}",
-                    "-dnsserver", f"127.0.0.1:{dns}",
-                    "-http01", f"127.0.0.1:{http01}",
-                    "-https01", "",
-                    "-tlsalpn01", "",
-                    "-doh", "",
-                    "-defaultIPv4", "127.0.0.1",
-                    "-defaultIPv6", "",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        started.append(proc)
-        _wait_port(challtest, proc, "pebble-challtestsrv", challtest_log)
-        pebble_log = home / "pebble.log"
-        with pebble_log.open("wb") as out:
-            proc = subprocess.Popen(
-                [
-                    str(install.bin / "pebble"),
-                    "-config", str(home / "pebble-config.json"),
-                    "-dnsserver", f"127.0.0.1:{dns}",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=home,
-                start_new_session=True,
-            )  # fmt: skip
-        started.append(proc)
-        _wait_port(acme, proc, "pebble", pebble_log)
-        _wait_port(management, proc, "pebble (management)", pebble_log)
-        yield Pebble(
-            directory_url=f"https://127.0.0.1:{acme}/dir",
-            management_url=f"https://127.0.0.1:{management}",
-            challtestsrv_url=f"http://127.0.0.1:{challtest}",
-            ca_bundle=str(install.ca_bundle),
-            home=home,
-        )
+        _launch(install, ports, home, eab_keys, started)
+        yield _pebble_of(install, ports, home)
     finally:
         for proc in reversed(started):
             _stop(proc)
@@ -257,4 +317,90 @@ def running_pebble(
             shutil.rmtree(home, ignore_errors=True)
 
 
-__all__ = ["PEBBLE_VERSION", "Pebble", "PebbleInstall", "ensure_pebble", "running_pebble"]
+@dataclass(frozen=True)
+class PebbleDaemon:
+    """Pebble and pebble-challtestsrv for the local stack (``stack up --with-acme``): left
+    running in the background, their pids in ``home``, on ports from ``base_port``
+    (``PROVISIONING_PEBBLE_PORT``, six consecutive ports)."""
+
+    home: Path
+    base_port: int = 14000
+    port_variable: str = "PROVISIONING_PEBBLE_PORT"
+
+    @property
+    def ports(self) -> PebblePorts:
+        return PebblePorts(self.base_port)
+
+    def pebble(self) -> Pebble:
+        install = PebbleInstall(cache_dir() / f"pebble-{PEBBLE_VERSION}")
+        return _pebble_of(install, self.ports, self.home)
+
+    def _pidfile(self, name: str) -> Path:
+        return self.home / f"{name}.pid"
+
+    def pid(self, name: str = "pebble") -> int | None:
+        """The pid of ``name`` (pebble or pebble-challtestsrv) if it runs."""
+        try:
+            pid = int(self._pidfile(name).read_text())
+        except (OSError, ValueError):
+            return None
+        if _pid_alive(pid) and name in _cmdline(pid):
+            return pid
+        return None
+
+    def start(self) -> None:
+        """Idempotent: nothing happens while both run."""
+        if self.pid("pebble") is not None and self.pid("pebble-challtestsrv") is not None:
+            return
+        self.stop()
+        for port in self.ports.all():
+            check_port_free(port, "Pebble", self.port_variable)
+        install = ensure_pebble()
+        self.home.mkdir(parents=True, exist_ok=True)
+        started: list[subprocess.Popen[bytes]] = []
+        try:
+            _launch(install, self.ports, self.home, None, started)
+        except BaseException:
+            for proc in reversed(started):
+                _stop(proc)
+            raise
+        for name, proc in zip(("pebble-challtestsrv", "pebble"), started, strict=True):
+            _CHILDREN[proc.pid] = proc  # stop() reaps it (no warning for a running child)
+            self._pidfile(name).write_text(f"{proc.pid}\n")
+
+    def stop(self) -> bool:
+        stopped = False
+        for name in ("pebble", "pebble-challtestsrv"):
+            pid = self.pid(name)
+            if pid is not None:
+                _stop_group(pid, 10.0)
+                stopped = True
+            self._pidfile(name).unlink(missing_ok=True)
+        return stopped
+
+    def settings_env(self, accreditation: str = "alpha-ssl") -> dict[str, str]:
+        """PROVISIONING_BACKENDS and PROVISIONING_ACME_ACCOUNTS that put ``accreditation``'s
+        certificates on this Pebble."""
+        pebble = self.pebble()
+        account = {
+            "directory_url": pebble.directory_url,
+            "ca_bundle": pebble.ca_bundle,
+            "challenge_hook": "challtestsrv",
+            "challenge_url": pebble.challtestsrv_url,
+            "prefer": "http-01",
+        }
+        return {
+            "PROVISIONING_BACKENDS": json.dumps({accreditation: {"ca": "acme"}}),
+            "PROVISIONING_ACME_ACCOUNTS": json.dumps({accreditation: account}),
+        }
+
+
+__all__ = [
+    "PEBBLE_VERSION",
+    "Pebble",
+    "PebbleDaemon",
+    "PebbleInstall",
+    "PebblePorts",
+    "ensure_pebble",
+    "running_pebble",
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -42,7 +43,7 @@ from executors.backends.routing import RoutingBackend
 from executors.backends.sandbox import SandboxBackend
 from producers.orders import Item, Plan, domain_item, order_status, place_order
 from provisioning.errors import ConfigError
-from provisioning.localstack import free_port
+from provisioning.localstack import LocalStack, free_port
 from provisioning.pebble import Pebble, running_pebble
 from provisioning.settings import AcmeAccount, Settings, load_settings
 from tests.conftest import TopicFactory, unique_name
@@ -521,3 +522,41 @@ def test_an_executor_killed_after_new_order_leaves_one_order_that_the_next_execu
     )
     assert certificate["serial"] == row["result"]["serial"]
     _verify(pebble, certificate["pem"], certificate["chain_pem"], f"www.{name}")
+
+
+# --- the local stack's Pebble ------------------------------------------------------------
+
+
+def test_the_stacks_pebble_runs_in_the_background_and_points_alpha_ssl_at_itself(
+    tmp_path: Path,
+) -> None:
+    """``stack up --with-acme``'s part: Pebble left running with pid files, idempotent, its
+    settings in ``stack env`` (shell-quoted JSON), stopped by ``down``."""
+    stack = LocalStack(tmp_path / "stack", with_acme=True, acme_port=free_port(6))
+    daemon = stack.acme
+    try:
+        daemon.start()
+        pid = daemon.pid()
+        assert pid is not None
+        daemon.start()  # idempotent
+        assert daemon.pid() == pid
+        pebble = daemon.pebble()
+        assert pebble.root_pem().startswith("-----BEGIN CERTIFICATE-----")
+        assert stack.status()["pebble"] == f"running: {pebble.directory_url}"
+        env = stack.env()
+        line = f"export PROVISIONING_ACME_ACCOUNTS={shlex.quote(env['PROVISIONING_ACME_ACCOUNTS'])}"
+        assert (
+            shlex.split(line)[1]
+            == f"PROVISIONING_ACME_ACCOUNTS={env['PROVISIONING_ACME_ACCOUNTS']}"
+        )
+        settings = Settings(
+            backends=json.loads(env["PROVISIONING_BACKENDS"]),
+            acme_accounts=json.loads(env["PROVISIONING_ACME_ACCOUNTS"]),
+        )
+        assert settings.backends["alpha-ssl"].ca == "acme"
+        assert settings.acme_accounts["alpha-ssl"].directory_url == pebble.directory_url
+        assert stack.down() == ["pebble"]
+        assert daemon.pid() is None
+        assert daemon.pid("pebble-challtestsrv") is None
+    finally:
+        daemon.stop()
