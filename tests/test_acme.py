@@ -560,3 +560,29 @@ def test_the_stacks_pebble_runs_in_the_background_and_points_alpha_ssl_at_itself
         assert daemon.pid("pebble-challtestsrv") is None
     finally:
         daemon.stop()
+
+
+def test_an_account_the_ca_forgot_is_registered_again(
+    provisioning_db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A restarted test CA (the local stack's Pebble after `stack down`/`up`) knows no
+    account: the backend registers its key again instead of failing every job."""
+    daemon = LocalStack(tmp_path / "stack", acme_port=free_port(6)).acme
+    try:
+        daemon.start()
+        account = AcmeAccount.model_validate(_account(daemon.pebble()))
+        call: dict[str, Any] = {"sans": [], "csr_pem": None, "key_type": None, "validity_days": 9}
+        with AcmeBackend(provisioning_db, {"alpha-ssl": account}, poll_seconds=0.05) as backend:
+            backend.issue_certificate(
+                registrar="alpha-ssl", client_ref="first", common_name=_domain(), **call
+            )
+            daemon.stop()
+            daemon.start()  # same ports, no state
+            name = _domain()
+            info = backend.issue_certificate(
+                registrar="alpha-ssl", client_ref="second", common_name=name, **call
+            )
+            _verify(daemon.pebble(), info.certificate_pem, info.chain_pem, name)
+        assert "the account of alpha-ssl is gone; registering again" in caplog.text
+    finally:
+        daemon.stop()

@@ -32,6 +32,11 @@ ON CONFLICT (registrar, directory_url) DO NOTHING;
 UPDATE acme.account SET account_url = %(account_url)s
 WHERE registrar = %(registrar)s AND directory_url = %(directory_url)s;
 
+-- name: forget_account_url
+-- The CA answered accountDoesNotExist: the next use registers the key again.
+UPDATE acme.account SET account_url = NULL
+WHERE registrar = %(registrar)s AND directory_url = %(directory_url)s;
+
 -- name: get_order
 SELECT client_ref, registrar, directory_url, request, csr_pem, key_pem, order_url, result
 FROM acme.certificate_order WHERE client_ref = %(client_ref)s;
@@ -44,6 +49,11 @@ ON CONFLICT (client_ref) DO NOTHING;
 
 -- name: set_order_url
 UPDATE acme.certificate_order SET order_url = %(order_url)s, updated_date = now()
+WHERE client_ref = %(client_ref)s;
+
+-- name: forget_order_url
+-- The order belonged to an account the CA forgot: the next attempt places a new one.
+UPDATE acme.certificate_order SET order_url = NULL, updated_date = now()
 WHERE client_ref = %(client_ref)s;
 
 -- name: set_result

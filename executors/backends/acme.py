@@ -117,6 +117,11 @@ class AcmeTransientError(TransientBackendError):
         self.retry_after = retry_after
 
 
+class AccountGone(BackendError):
+    """The CA does not know the account any more (``accountDoesNotExist``: deactivated, or a
+    test CA restarted): the backend registers it again, once per call."""
+
+
 def _retry_after(response: requests.Response | None) -> float | None:
     value = None if response is None else response.headers.get("Retry-After")
     if not value:
@@ -146,6 +151,8 @@ def problem_error(
     text = prefix + describe_problem(problem)
     code = problem.code or str(problem.typ).rsplit(":", 1)[-1]
     status = None if response is None else response.status_code
+    if code == "accountDoesNotExist":
+        return AccountGone(text)
     if code in TRANSIENT_PROBLEMS or (status is not None and status >= 500):
         return AcmeTransientError(text, retry_after=_retry_after(response))
     if code in POLICY_PROBLEMS:
@@ -384,6 +391,17 @@ class AcmeBackend:
                 self._accounts[registrar] = account
             return account
 
+    def _register_again(self, registrar: str) -> _Account:
+        config = self.configs[registrar]
+        with self._accounts_lock:
+            self._accounts.pop(registrar, None)
+        with self._connection() as conn:
+            conn.execute(
+                _q("forget_account_url"),
+                {"registrar": registrar, "directory_url": config.directory_url},
+            )
+        return self._account(registrar)
+
     def _account_key(self, registrar: str, config: AcmeAccount) -> tuple[Any, str | None]:
         """(private key, stored account URL); a generated key is stored once."""
         if config.account_key_file:
@@ -518,10 +536,22 @@ class AcmeBackend:
             if row is None:
                 row = self._new_order_row(conn, registrar, client_ref, config, request)
             deadline = time.monotonic() + self.order_timeout_seconds
+            registered_again = False
             for attempt in range(4):
                 try:
                     fullchain = self._advance(account, conn, row, deadline)
                     break
+                except AccountGone:
+                    if registered_again:
+                        raise
+                    registered_again = True
+                    # the CA forgot the account, and with it the order: a new account,
+                    # a new order for this client_ref
+                    log.warning("acme: the account of %s is gone; registering again", registrar)
+                    account = self._register_again(registrar)
+                    conn.execute(_q("forget_order_url"), {"client_ref": client_ref})
+                    row = conn.execute(_q("get_order"), {"client_ref": client_ref}).fetchone()
+                    assert row is not None
                 except AcmeTransientError as exc:
                     wait = exc.retry_after
                     if (
@@ -753,6 +783,7 @@ def _info_from_result(result: Mapping[str, Any]) -> CertificateInfo:
 
 
 __all__ = [
+    "AccountGone",
     "AcmeBackend",
     "AcmeTransientError",
     "certificate_info",
