@@ -37,8 +37,10 @@ from executors.backends.acme import (
     AcmeBackend,
     AcmeTransientError,
     problem_error,
+    split_chain,
 )
 from executors.backends.base import BackendError, PolicyError, TransientBackendError
+from executors.backends.ca import CertificateAuthority
 from executors.backends.routing import RoutingBackend
 from executors.backends.sandbox import SandboxBackend
 from producers.orders import Item, Plan, domain_item, order_status, place_order
@@ -228,6 +230,28 @@ def test_an_acme_problem_becomes_the_error_its_type_says_with_type_and_detail(
     else:
         assert type(error) is BackendError
         assert not error.retryable
+
+
+_CAS = [CertificateAuthority.create() for _ in range(3)]
+
+
+@given(
+    count=st.integers(min_value=1, max_value=3),
+    separator=st.sampled_from(["", "\n", "\r\n", "\n\n", "  \n"]),
+)
+def test_a_downloaded_chain_splits_into_its_leaf_and_the_rest_in_order(
+    count: int, separator: str
+) -> None:
+    pems = [ca.certificate_pem for ca in _CAS[:count]]
+    if "\r\n" in separator:  # a chain served with CRLF line ends
+        pems = [pem.replace("\n", "\r\n") for pem in pems]
+    leaf, leaf_pem, rest = split_chain(separator.join(pems) + separator)
+    assert leaf == _CAS[0].certificate
+    assert leaf_pem == _CAS[0].certificate_pem
+    chained = x509.load_pem_x509_certificates(rest.encode()) if rest else []
+    assert chained == [ca.certificate for ca in _CAS[1:count]]
+    with pytest.raises(BackendError, match="holds no PEM certificate"):
+        split_chain(separator + "<html>not a certificate</html>")
 
 
 @given(seconds=st.integers(min_value=0, max_value=10**6))
