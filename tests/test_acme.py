@@ -164,6 +164,16 @@ def test_a_certificate_from_the_requests_csr_keeps_its_key(acme_backend: AcmeBac
     leaf = x509.load_pem_x509_certificate(info.certificate_pem.encode())
     assert leaf.public_key() == key.public_key()
     assert info.key_type == "ecdsa-p384"
+    with pytest.raises(PolicyError, match="a CA issues only what both name"):
+        acme_backend.issue_certificate(
+            registrar="alpha-ssl",
+            client_ref=str(uuid.uuid4()),
+            common_name=name,
+            sans=[f"www.{name}"],
+            csr_pem=make_csr(key, [name]),
+            key_type=None,
+            validity_days=30,
+        )
     with pytest.raises(BackendError, match="no ACME account is configured for accreditation"):
         acme_backend.issue_certificate(
             registrar="beta-ssl",

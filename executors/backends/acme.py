@@ -217,6 +217,16 @@ def _names(common_name: str, sans: Sequence[str]) -> list[str]:
     return out
 
 
+def _csr_names(csr_pem: str) -> set[str]:
+    """The DNS names of a (valid) PEM CSR: its SANs and its CN, lower-cased."""
+    csr = x509.load_pem_x509_csr(csr_pem.strip().encode())
+    names = {str(a.value).lower() for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)}
+    with suppress(x509.ExtensionNotFound):
+        san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        names |= {n.lower() for n in san.value.get_values_for_type(x509.DNSName)}
+    return names
+
+
 def make_csr(key: Any, names: Sequence[str]) -> str:
     """A PEM CSR for ``names`` (CN = the first, when it fits) signed by ``key``."""
     subject = [x509.NameAttribute(NameOID.COMMON_NAME, names[0])] if len(names[0]) <= 64 else []
@@ -595,6 +605,12 @@ class AcmeBackend:
         csr_pem: str | None = request["csr_pem"]
         if csr_pem and csr_pem.strip():
             load_csr(csr_pem)  # PolicyError for a bad one, before any order exists
+            named = _csr_names(csr_pem)
+            if named != set(names):
+                raise PolicyError(
+                    f"acme: the CSR names {', '.join(sorted(named)) or 'nothing'}, the request "
+                    f"{', '.join(names)}: a CA issues only what both name"
+                )
         else:
             key = generate_key(normalize_key_type(request["key_type"]))
             key_pem = private_key_pem(key)
