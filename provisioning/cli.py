@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
@@ -60,6 +61,8 @@ def _stack_up(args: argparse.Namespace) -> int:
     stack = LocalStack.from_env()
     if args.with_registry:
         stack.with_registry = True
+    if args.with_acme:
+        stack.with_acme = True
     print(f"starting the local stack in {stack.home} ...", flush=True)
     stack.up()
     for name, state in stack.status().items():
@@ -97,7 +100,7 @@ def _stack_env(args: argparse.Namespace) -> int:
     from provisioning.localstack import LocalStack  # noqa: PLC0415
 
     for key, value in LocalStack.from_env().env().items():
-        print(f"export {key}={value}")
+        print(f"export {key}={shlex.quote(value)}")
     return 0
 
 
@@ -200,15 +203,23 @@ def build_parser() -> argparse.ArgumentParser:
     up = stack_commands.add_parser(
         "up",
         help="start Kafka (KRaft) and PostgreSQL on loopback; idempotent",
-        description="Start Kafka (KRaft) and PostgreSQL on loopback, and the schema registry "
-        "with --with-registry or PROVISIONING_SCHEMA_REGISTRY=1; idempotent.",
+        description="Start Kafka (KRaft) and PostgreSQL on loopback, the schema registry "
+        "with --with-registry or PROVISIONING_SCHEMA_REGISTRY=1, Pebble (ACME) with --with-acme "
+        "or PROVISIONING_STACK_ACME=1; idempotent.",
     )
-    up.add_argument(
-        "--with-registry",
-        action="store_true",
-        help="also start a schema registry (Apicurio, Confluent-compatible API; "
-        "same as PROVISIONING_SCHEMA_REGISTRY=1)",
-    )
+    for flag, text in (
+        (
+            "--with-registry",
+            "also start a schema registry (Apicurio, Confluent-compatible API; "
+            "same as PROVISIONING_SCHEMA_REGISTRY=1)",
+        ),
+        (
+            "--with-acme",
+            "also start Pebble, an ACME test CA, and serve alpha-ssl's certificates from it "
+            "(PROVISIONING_BACKENDS; same as PROVISIONING_STACK_ACME=1; needs Go)",
+        ),
+    ):
+        up.add_argument(flag, action="store_true", help=text)
     up.set_defaults(func=_stack_up)
     for name, func, text in (
         ("down", _stack_down, "stop what `stack up` started"),

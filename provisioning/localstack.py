@@ -24,6 +24,7 @@ import logging
 import os
 import pwd
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -37,9 +38,12 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioning.errors import MissingToolError, PortInUseError, StackError
+
+if TYPE_CHECKING:
+    from provisioning.pebble import PebbleDaemon
 
 KAFKA_VERSION = "4.1.1"
 LOG4J_VERSION = "2.24.3"
@@ -829,6 +833,8 @@ class LocalStack:
     postgres_home: Path | None = None  # default: <home>/postgres
     with_registry: bool = False  # also start the schema registry
     registry_port: int = 8081
+    with_acme: bool = False  # also start Pebble, the ACME test CA, for alpha-ssl
+    acme_port: int = 14000  # the first of Pebble's six ports
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LocalStack:
@@ -852,6 +858,8 @@ class LocalStack:
             postgres_home=postgres_home_for(home),
             with_registry=_flag(env, "PROVISIONING_SCHEMA_REGISTRY"),
             registry_port=port("PROVISIONING_SCHEMA_REGISTRY_PORT", 8081),
+            with_acme=_flag(env, "PROVISIONING_STACK_ACME"),
+            acme_port=port("PROVISIONING_PEBBLE_PORT", 14000),
         )
 
     @property
@@ -867,11 +875,18 @@ class LocalStack:
     def registry(self) -> SchemaRegistry:
         return SchemaRegistry(self.home / "registry", self.registry_port)
 
+    @property
+    def acme(self) -> PebbleDaemon:
+        from provisioning.pebble import PebbleDaemon  # noqa: PLC0415 - it imports this module
+
+        return PebbleDaemon(self.home / "pebble", self.acme_port)
+
     def env(self) -> dict[str, str]:
         """The settings a component needs to use this stack: the components log in as
         provisioning_app (db/roles.sql: no rights but turning into their roles), the
         migrations and operator commands as the owner. The registry's URL when the
-        stack has one (asked for, or running)."""
+        stack has one (asked for, or running); with Pebble, alpha-ssl's certificates
+        on it (PROVISIONING_BACKENDS, PROVISIONING_ACME_ACCOUNTS)."""
         env = {
             "PROVISIONING_KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap,
             "PROVISIONING_DATABASE_URL": self.postgres.url.replace(
@@ -881,6 +896,8 @@ class LocalStack:
         }
         if self.with_registry or self.registry.pid() is not None:
             env["PROVISIONING_SCHEMA_REGISTRY_URL"] = self.registry.url
+        if self.with_acme or self.acme.pid() is not None:
+            env.update(self.acme.settings_env())
         return env
 
     def up(self, *, with_kafka: bool = True) -> None:
@@ -907,6 +924,8 @@ class LocalStack:
                 kafka.start()
             if self.with_registry:
                 registry.start()
+            if self.with_acme:
+                self.acme.start()
         except BaseException:
             if started_kafka:
                 kafka.stop()
@@ -914,12 +933,14 @@ class LocalStack:
                 postgres.stop()
             raise
         (self.home / "env").write_text(
-            "".join(f"export {key}={value}\n" for key, value in self.env().items())
+            "".join(f"export {key}={shlex.quote(value)}\n" for key, value in self.env().items())
         )
 
     def down(self) -> list[str]:
         """Stop what runs; the data stays, for the next ``up``."""
         stopped = []
+        if self.acme.stop():
+            stopped.append("pebble")
         if self.registry.stop():
             stopped.append("schema registry")
         if self.kafka.stop():
@@ -948,6 +969,10 @@ class LocalStack:
             status["registry"] = f"running: {self.registry.url} (pid {registry_pid})"
         elif self.with_registry:
             status["registry"] = "stopped"
+        if self.acme.pid() is not None:
+            status["pebble"] = f"running: {self.acme.pebble().directory_url}"
+        elif self.with_acme:
+            status["pebble"] = "stopped"
         return status
 
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from provisioning.errors import ConfigError
@@ -19,6 +27,61 @@ ENV_PREFIX = "PROVISIONING_"
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"]
+
+
+class BackendRoute(BaseModel):
+    """Which backend serves one accreditation: its registry (domains, contacts, hosts)
+    and its certificate authority. Kinds: ``executors/backends/routing.py``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    registry: str = Field("sandbox", description="registry kind: sandbox (epp when merged)")
+    ca: str = Field("sandbox", description="certificate authority kind: sandbox or acme")
+
+
+class AcmeAccount(BaseModel):
+    """One accreditation's account at an ACME certificate authority (RFC 8555)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    directory_url: str = Field(description="The CA's directory URL (https://.../directory).")
+    account_key_file: str | None = Field(
+        None,
+        description="PEM private key of the account (RSA or EC P-256/P-384); unset: one is "
+        "generated on first use and kept in the backend's state (schema acme).",
+    )
+    email: str | None = Field(None, description="Contact address given at newAccount.")
+    eab_kid: str | None = Field(None, description="External account binding key id.")
+    eab_hmac_key: SecretStr | None = Field(
+        None, description="External account binding MAC key, base64url (secret)."
+    )
+    ca_bundle: str | None = Field(
+        None, description="PEM file of CAs trusted for the directory's TLS; unset: the system's."
+    )
+    challenge_hook: Literal["challtestsrv", "webroot"] = Field(
+        "challtestsrv",
+        description="How challenges are answered: challtestsrv (DNS-01 TXT records and HTTP-01 "
+        "responses through pebble-challtestsrv's management API, for tests) or webroot (HTTP-01 "
+        "files under a web server's root; no wildcards).",
+    )
+    challenge_url: str | None = Field(None, description="challtestsrv: its management URL.")
+    webroot: str | None = Field(None, description="webroot: the directory served at /.")
+    prefer: Literal["dns-01", "http-01"] = Field(
+        "dns-01", description="Challenge type for a non-wildcard name (wildcards: dns-01)."
+    )
+    profile: str | None = Field(None, description="Certificate profile asked for at newOrder.")
+
+    @model_validator(mode="after")
+    def _check(self) -> AcmeAccount:
+        if (self.eab_kid is None) != (self.eab_hmac_key is None):
+            raise ValueError("eab_kid and eab_hmac_key go together")
+        if self.challenge_hook == "challtestsrv" and not self.challenge_url:
+            raise ValueError("challenge_hook challtestsrv needs challenge_url")
+        if self.challenge_hook == "webroot" and not self.webroot:
+            raise ValueError("challenge_hook webroot needs webroot")
+        if not self.directory_url.startswith(("https://", "http://")):
+            raise ValueError("directory_url must be an http(s) URL")
+        return self
 
 
 class Settings(BaseSettings):
@@ -131,7 +194,47 @@ class Settings(BaseSettings):
 
     # --- job executors -----------------------------------------------------------
     backend: Literal["sandbox"] = Field(
-        "sandbox", description="What executors run jobs against (EPP and ACME backends: later)."
+        "sandbox",
+        description="What executors run jobs against for an accreditation PROVISIONING_BACKENDS "
+        "does not name (its registry; the CA stays the sandbox's).",
+    )
+    backends: dict[str, BackendRoute] = Field(
+        default_factory=dict,
+        description='Backends per accreditation, JSON: {"<accreditation>"|"*": {"registry": '
+        '"sandbox", "ca": "sandbox"|"acme"}}; "*" serves the others and check_availability. '
+        "Unset: everything on PROVISIONING_BACKEND.",
+    )
+    acme_accounts: dict[str, AcmeAccount] = Field(
+        default_factory=dict,
+        description='ACME accounts per accreditation, JSON: {"<accreditation>": {"directory_url"'
+        ', "account_key_file", "email", "eab_kid", "eab_hmac_key", "ca_bundle", '
+        '"challenge_hook", "challenge_url", "webroot", "prefer", "profile"}} '
+        "(docs/backends.md).",
+    )
+    acme_database_url: SecretStr | None = Field(
+        None,
+        description="Database of the ACME backend's state, schema acme (secret); unset: the "
+        "provisioning database as its owner (admin_database_url).",
+    )
+    acme_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="How long one HTTP request to an ACME server may take."
+    )
+    acme_order_timeout_seconds: float = Field(
+        90.0,
+        gt=0,
+        le=3600,
+        description="How long one job waits for an order's challenges and issuance before it "
+        "fails transiently (the retry resumes the same order).",
+    )
+    acme_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="Poll interval of a pending authorization or order."
+    )
+    acme_max_retry_after_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="A Retry-After up to this long is waited out within the job; a longer one "
+        "fails the job transiently (the worker's backoff retries it).",
     )
     executor_concurrency: int = Field(
         8, ge=1, le=256, description="Jobs one executor process runs at once."
@@ -202,7 +305,9 @@ class Settings(BaseSettings):
             raise ValueError("a topic name is 1..249 characters of letters, digits, '.', '_', '-'")
         return value
 
-    @field_validator("database_url", "admin_database_url", "sandbox_database_url")
+    @field_validator(
+        "database_url", "admin_database_url", "sandbox_database_url", "acme_database_url"
+    )
     @classmethod
     def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith(
@@ -267,4 +372,4 @@ def _describe_errors(exc: ValidationError) -> str:
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 
-__all__ = ["ENV_PREFIX", "Settings", "load_settings"]
+__all__ = ["ENV_PREFIX", "AcmeAccount", "BackendRoute", "Settings", "load_settings"]

@@ -9,6 +9,9 @@ limit instead, ``PROVISIONING_TEST_STARTUP_TIMEOUT`` seconds (default 900).
 The schema registry (Apicurio, a local Java process whichever way Kafka and PostgreSQL
 run) starts only when a collected test asks for it (the ``schema_registry`` fixture,
 the ``registry`` marker), and is stopped and removed at the end of the session.
+Pebble and pebble-challtestsrv (the ACME test CA, ``provisioning/pebble.py``: built
+with ``go install`` into the cache on first use) likewise, for the ``pebble`` fixture
+and the ``acme`` marker.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-export u
 
 from provisioning.errors import StackError
 from provisioning.localstack import SchemaRegistry, temporary_registry
+from provisioning.pebble import Pebble, running_pebble
 from provisioning.settings import Settings
 from tests.services import Services, running_services
 
@@ -96,6 +100,7 @@ def _describe_services(running: Services) -> str:
 
 _SESSION = _Session(running_services, _describe_services)
 _REGISTRY = _Session(temporary_registry, lambda registry: f"schema registry: {registry.url}")
+_PEBBLE = _Session(running_pebble, lambda pebble: f"pebble: {pebble.directory_url}")
 
 
 @contextlib.contextmanager
@@ -131,6 +136,11 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         for item in session.items
     ):
         _REGISTRY.start(session.config)
+    if any(
+        "pebble" in getattr(item, "fixturenames", ()) or item.get_closest_marker("acme")
+        for item in session.items
+    ):
+        _PEBBLE.start(session.config)
 
 
 @pytest.fixture(autouse=True)
@@ -151,6 +161,12 @@ def schema_registry(pytestconfig: pytest.Config) -> SchemaRegistry:
     """The session's schema registry (compatibility BACKWARD); each test uses its own
     topics, so its own subjects."""
     return _REGISTRY.get(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def pebble(pytestconfig: pytest.Config) -> Pebble:
+    """The session's Pebble and pebble-challtestsrv; each test uses its own names."""
+    return _PEBBLE.get(pytestconfig)
 
 
 def unique_name(prefix: str) -> str:

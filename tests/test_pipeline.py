@@ -24,6 +24,7 @@ from confluent_kafka import Consumer, TopicPartition
 from consumers.ingest import ingest_loop
 from consumers.loop import ConsumerLoop
 from consumers.order_service import order_service_loop
+from executors.backends import Backend
 from executors.backends.sandbox import SandboxBackend
 from executors.worker import Worker
 from producers.orders import Contact, domain_item, order_status, place_order
@@ -90,7 +91,7 @@ def settings(services: Services, provisioning_db: str, make_topic: TopicFactory)
 
 def start_pipeline(
     settings: Settings,
-    backend: SandboxBackend,
+    backend: Backend,
     *,
     relays: Sequence[Outbox] = (ORDER_REQUESTS, OUTCOMES),
 ) -> Components:

@@ -1,8 +1,11 @@
 """Backends: what a job handler talks to (a registry over EPP, a CA over ACME, the sandbox).
 
-A backend is chosen by ``PROVISIONING_BACKEND``; adding one means implementing
-:class:`Backend` and adding its factory to ``FACTORIES`` (and its name to the
-setting's choices) — the worker and the handlers do not change.
+Which backend serves an accreditation is ``PROVISIONING_BACKENDS`` (per
+accreditation, a registry kind and a CA kind; ``routing.py``), falling back to
+``PROVISIONING_BACKEND``. Adding a backend means implementing :class:`Backend`
+(or its registry or CA half) and registering its factory in
+``routing.REGISTRY_KINDS`` / ``routing.CA_KINDS`` — the worker and the handlers
+do not change.
 """
 
 from collections.abc import Callable
@@ -34,8 +37,17 @@ FACTORIES: dict[str, Callable[[Settings], Backend]] = {"sandbox": _sandbox}
 
 
 def backend_from_settings(settings: Settings) -> Backend:
-    """The backend ``PROVISIONING_BACKEND`` names."""
-    return FACTORIES[settings.backend](settings)
+    """The backend of PROVISIONING_BACKENDS / PROVISIONING_BACKEND: the one backend when every
+    accreditation is on the same kind for both halves (the sandbox by default), else a
+    :class:`~executors.backends.routing.RoutingBackend`."""
+    from executors.backends.routing import RoutingBackend, routes_from_settings  # noqa: PLC0415
+
+    kinds = {(route.registry, route.ca) for route in routes_from_settings(settings).values()}
+    if len(kinds) == 1:
+        registry, ca = next(iter(kinds))
+        if registry == ca and registry in FACTORIES:
+            return FACTORIES[registry](settings)
+    return RoutingBackend.from_settings(settings)
 
 
 __all__ = [
