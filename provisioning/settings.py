@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from provisioning.errors import ConfigError
@@ -19,6 +19,31 @@ ENV_PREFIX = "PROVISIONING_"
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"]
+
+
+class EppServer(BaseModel):
+    """One accreditation's EPP server: where it is and how to log in (an item of
+    ``PROVISIONING_EPP_SERVERS``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field(description="Host name or address of the registry's EPP server.")
+    port: int = Field(700, ge=1, le=65535, description="TCP port (700: RFC 5734).")
+    client_id: str = Field(min_length=3, max_length=16, description="<clID> of the login.")
+    password: SecretStr = Field(description="<pw> of the login (secret).")
+    ca_file: str | None = Field(None, description="PEM file of the CAs trusted for the server.")
+    cert_file: str | None = Field(None, description="Client certificate (PEM), if required.")
+    key_file: str | None = Field(None, description="Key of the client certificate (PEM).")
+    server_name: str | None = Field(
+        None, description="Name checked against the server's certificate (default: host)."
+    )
+    sessions: int = Field(2, ge=1, le=64, description="Most sessions open at once.")
+    timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="Connect, login and one command's answer must take less."
+    )
+    hello_seconds: float = Field(
+        240.0, gt=0, le=3600, description="An idle session sends <hello> this often."
+    )
 
 
 class Settings(BaseSettings):
@@ -130,8 +155,17 @@ class Settings(BaseSettings):
     )
 
     # --- job executors -----------------------------------------------------------
-    backend: Literal["sandbox"] = Field(
-        "sandbox", description="What executors run jobs against (EPP and ACME backends: later)."
+    backend: Literal["sandbox", "epp"] = Field(
+        "sandbox",
+        description="What executors run jobs against: sandbox, or epp (the registries of "
+        "EPP_SERVERS for domains, contacts and hosts; the sandbox CA for certificates).",
+    )
+    epp_servers: dict[str, EppServer] = Field(
+        default_factory=dict,
+        description="EPP server of each accreditation, JSON: {\"<accreditation>\" or \"*\": "
+        "{\"host\", \"port\", \"client_id\", \"password\" (secret), \"ca_file\", "
+        "\"cert_file\", \"key_file\", \"server_name\", \"sessions\", \"timeout_seconds\", "
+        "\"hello_seconds\"}}.",
     )
     executor_concurrency: int = Field(
         8, ge=1, le=256, description="Jobs one executor process runs at once."

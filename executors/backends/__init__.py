@@ -30,7 +30,13 @@ def _sandbox(settings: Settings) -> Backend:
     return SandboxBackend.from_settings(settings)
 
 
-FACTORIES: dict[str, Callable[[Settings], Backend]] = {"sandbox": _sandbox}
+def _epp(settings: Settings) -> Backend:
+    from executors.backends.epp import EppBackend  # noqa: PLC0415 - import on use
+
+    return EppBackend.from_settings(settings)
+
+
+FACTORIES: dict[str, Callable[[Settings], Backend]] = {"sandbox": _sandbox, "epp": _epp}
 
 
 def backend_from_settings(settings: Settings) -> Backend:
