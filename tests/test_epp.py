@@ -35,7 +35,7 @@ from executors.backends.epp import EppBackend, add_years
 from executors.backends.sandbox import SandboxBackend
 from executors.epp import frames, schema
 from executors.epp.server import EppFront, Faults
-from producers.orders import Contact, domain_item, place_order
+from producers.orders import Contact, domain_item, order_status, place_order
 from provisioning.settings import EppServer, Settings
 from tests.conftest import unique_name
 from tests.db.helpers import ALICE, Conn, fetch_all, scalar
@@ -511,7 +511,7 @@ def test_an_order_ends_successful_over_epp(
     ca_file: str,
     front_db: str,  # noqa: F811
 ) -> None:
-    name = f"{label()}.com"
+    name, zone = f"{label()}.com", label()
     backend = EppBackend(
         {REGISTRAR: server(front, ca_file)},
         ca=SandboxBackend(front_db),
@@ -523,11 +523,12 @@ def test_an_order_ends_successful_over_epp(
             name,
             period=2,
             registrant=OWNER,
-            nameservers=[f"ns1.{name}", f"ns2.{name}"],
+            nameservers=[f"ns1.{zone}.info", f"ns2.{zone}.info"],
             create_hosts=True,
         )
         order = place_order(db, tenant_customer_id=ALICE, accreditation=REGISTRAR, items=[item])
-        assert wait_final(db, [order.order_id]) == {str(order.order_id): "successful"}
+        final = wait_final(db, [order.order_id])
+        assert final == {str(order.order_id): "successful"}, str(order_status(db, order.order_id)["plans"])
     finally:
         components.stop_all()
         backend.close()
