@@ -162,10 +162,10 @@ class Settings(BaseSettings):
     )
     epp_servers: dict[str, EppServer] = Field(
         default_factory=dict,
-        description="EPP server of each accreditation, JSON: {\"<accreditation>\" or \"*\": "
-        "{\"host\", \"port\", \"client_id\", \"password\" (secret), \"ca_file\", "
-        "\"cert_file\", \"key_file\", \"server_name\", \"sessions\", \"timeout_seconds\", "
-        "\"hello_seconds\"}}.",
+        description='EPP server of each accreditation, JSON: {"<accreditation>" or "*": '
+        '{"host", "port", "client_id", "password" (secret), "ca_file", '
+        '"cert_file", "key_file", "server_name", "sessions", "timeout_seconds", '
+        '"hello_seconds"}}.',
     )
     executor_concurrency: int = Field(
         8, ge=1, le=256, description="Jobs one executor process runs at once."

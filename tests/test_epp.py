@@ -21,10 +21,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from executors.backends.base import (
     BackendError,
+    DomainInfo,
     NotAuthorized,
     ObjectExists,
     ObjectNotFound,
@@ -146,7 +149,7 @@ def contact(handle: str) -> dict[str, object]:
     }
 
 
-def create(epp: EppBackend, name: str, **extra: object) -> object:
+def create(epp: EppBackend, name: str, **extra: object) -> DomainInfo:
     values: dict[str, object] = {
         "registrar": REGISTRAR,
         "client_ref": str(uuid.uuid4()),
@@ -184,9 +187,11 @@ def test_any_answer_parses_or_is_a_protocol_error(data: bytes) -> None:
         try:
             parsed = parse(data)
         except frames.ProtocolError as exc:
-            assert exc.retryable
+            error: frames.ProtocolError | None = exc
         else:
+            error = None
             assert parsed is not None
+        assert error is None or error.retryable
 
 
 def test_a_response_names_its_error_class() -> None:
@@ -204,9 +209,12 @@ def test_a_response_names_its_error_class() -> None:
     }
     for code, kind in cases.items():
         error = frames.error_for(response(code), "x")
-        assert type(error) is kind and error.code == code
+        assert type(error) is kind
+        assert error.code == code
     other = frames.error_for(response(2308), "x")
-    assert type(other) is BackendError and other.code == 2308 and not other.retryable
+    assert type(other) is BackendError
+    assert other.code == 2308
+    assert not other.retryable
 
 
 _LABELS = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
@@ -260,7 +268,8 @@ def test_contact_hosts_domain_and_their_life_over_epp(epp: EppBackend, front: Ep
     made = epp.create_contact(
         registrar=REGISTRAR, client_ref=str(uuid.uuid4()), contact=contact(handle)
     )
-    assert made.handle == handle and made.roid.endswith("-SANDBOX")
+    assert made.handle == handle
+    assert made.roid.endswith("-SANDBOX")
     zone = label()
     hosts = [f"ns1.{zone}.net", f"ns2.{zone}.net"]
     for host in hosts:
@@ -276,12 +285,13 @@ def test_contact_hosts_domain_and_their_life_over_epp(epp: EppBackend, front: Ep
     domain = create(
         epp, name, period=2, contacts={"registrant": handle, "admin": handle}, nameservers=hosts
     )
-    assert domain.roid.endswith("-SANDBOX")  # type: ignore[attr-defined]
-    assert domain.registrant == handle and domain.admin_contact == handle  # type: ignore[attr-defined]
-    assert sorted(domain.nameservers) == hosts  # type: ignore[attr-defined]
+    assert domain.roid.endswith("-SANDBOX")
+    assert domain.registrant == handle
+    assert domain.admin_contact == handle
+    assert sorted(domain.nameservers) == hosts
     assert epp.check_availability([name, name.upper()]) == {name: False, name.upper(): False}
 
-    expiry = domain.expiry_date.date()  # type: ignore[attr-defined]
+    expiry = domain.expiry_date.date()
     renewed = epp.renew_domain(
         registrar=REGISTRAR,
         client_ref=str(uuid.uuid4()),
@@ -302,11 +312,13 @@ def test_contact_hosts_domain_and_their_life_over_epp(epp: EppBackend, front: Ep
         },
     )
     assert updated.nameservers == hosts[:1]
-    assert updated.admin_contact is None and updated.tech_contact == handle
+    assert updated.admin_contact is None
+    assert updated.tech_contact == handle
     assert "clientTransferProhibited" in updated.statuses
 
     deleted = epp.delete_domain(registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=name)
-    assert not deleted.purged and deleted.redemption_end_date is not None
+    assert not deleted.purged
+    assert deleted.redemption_end_date is not None
     assert deleted.redemption_end_date > datetime.now(UTC) + timedelta(days=29)
     restored = epp.restore_domain(
         registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=name, report=None
@@ -316,7 +328,8 @@ def test_contact_hosts_domain_and_their_life_over_epp(epp: EppBackend, front: Ep
     final = f"{label()}.net"  # .net has no redemption: a delete is final
     create(epp, final)
     assert epp.delete_domain(registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=final).purged
-    assert front.answered["delete:domain 1000"] >= 1 and front.answered["delete:domain 1001"] >= 1
+    assert front.answered["delete:domain 1000"] >= 1
+    assert front.answered["delete:domain 1001"] >= 1
 
 
 def test_refusals_arrive_as_their_error_classes(
@@ -345,7 +358,8 @@ def test_refusals_arrive_as_their_error_classes(
     try:
         with pytest.raises(BackendError) as refused:
             create(wrong, f"{label()}.com")
-        assert refused.value.code == 2200 and not refused.value.retryable
+        assert refused.value.code == 2200
+        assert not refused.value.retryable
     finally:
         wrong.close()
 
@@ -362,7 +376,9 @@ def test_a_transfer_completes_or_is_pending(epp: EppBackend, front: EppFront) ->
         auth_info="Old-code-1",
         period=1,
     )
-    assert not moved.pending and moved.auth_info and moved.auth_info != "Old-code-1"
+    assert not moved.pending
+    assert moved.auth_info
+    assert moved.auth_info != "Old-code-1"
     assert moved.transfer_date is not None
 
     front.set_faults(transfer_pending=True)
@@ -377,7 +393,8 @@ def test_a_transfer_completes_or_is_pending(epp: EppBackend, front: EppFront) ->
         auth_info="Old-code-2",
         period=1,
     )
-    assert pending.pending and pending.auth_info is None
+    assert pending.pending
+    assert pending.auth_info is None
     assert front.answered["transfer:domain 1001"] >= 1
     with pytest.raises(ObjectExists):  # still the other registrar's
         create(epp, waiting)
@@ -398,7 +415,8 @@ def test_a_2400_is_retryable_and_the_retry_acts_once(epp: EppBackend, front: Epp
     ref = str(uuid.uuid4())
     with pytest.raises(TransientBackendError) as failed:
         epp.create_host(registrar=REGISTRAR, client_ref=ref, name=name, addresses=["192.0.2.7"])
-    assert failed.value.retryable and failed.value.code == 2400
+    assert failed.value.retryable
+    assert failed.value.code == 2400
     first = epp.create_host(registrar=REGISTRAR, client_ref=ref, name=name, addresses=["192.0.2.7"])
     again = epp.create_host(registrar=REGISTRAR, client_ref=ref, name=name, addresses=["192.0.2.7"])
     assert first == again
@@ -506,10 +524,10 @@ def domain_rows(front_db: str, name: str) -> int:
 @pytest.mark.slow
 def test_an_order_ends_successful_over_epp(
     db: Conn,
-    settings: Settings,
+    settings: Settings,  # noqa: F811 - the pipeline's fixture
     front: EppFront,
     ca_file: str,
-    front_db: str,  # noqa: F811
+    front_db: str,
 ) -> None:
     name, zone = f"{label()}.com", label()
     backend = EppBackend(
@@ -528,7 +546,9 @@ def test_an_order_ends_successful_over_epp(
         )
         order = place_order(db, tenant_customer_id=ALICE, accreditation=REGISTRAR, items=[item])
         final = wait_final(db, [order.order_id])
-        assert final == {str(order.order_id): "successful"}, str(order_status(db, order.order_id)["plans"])
+        assert final == {str(order.order_id): "successful"}, str(
+            order_status(db, order.order_id)["plans"]
+        )
     finally:
         components.stop_all()
         backend.close()
@@ -538,19 +558,19 @@ def test_an_order_ends_successful_over_epp(
 
 
 def _executor(
-    settings: Settings, front: EppFront, ca_file: str, front_db: str, log: Path
+    config: Settings, front: EppFront, ca_file: str, front_db: str, log: Path
 ) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONING_")}
     env.update(
         {
             "PROVISIONING_BACKEND": "epp",
             "PROVISIONING_EPP_SERVERS": epp_servers_json(front, ca_file),
-            "PROVISIONING_DATABASE_URL": settings.database_url.get_secret_value(),
+            "PROVISIONING_DATABASE_URL": config.database_url.get_secret_value(),
             "PROVISIONING_SANDBOX_DATABASE_URL": front_db,
             "PROVISIONING_EXECUTOR_LEASE_SECONDS": "2",
             "PROVISIONING_EXECUTOR_POLL_SECONDS": "0.2",
             "PROVISIONING_EXECUTOR_BACKOFF_SECONDS": "0.1",
-            "PROVISIONING_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+            "PROVISIONING_KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap_servers,
         }
     )
     with log.open("ab") as out:
@@ -565,9 +585,9 @@ def _executor(
 
 @pytest.mark.kafka
 @pytest.mark.slow
-def test_an_executor_killed_mid_create_leaves_one_effect_at_the_registry(
+def test_an_executor_killed_mid_create_leaves_one_effect_at_the_registry(  # noqa: PLR0917
     db: Conn,
-    settings: Settings,  # noqa: F811
+    settings: Settings,  # noqa: F811 - the pipeline's fixture
     front: EppFront,
     ca_file: str,
     front_db: str,
@@ -619,7 +639,8 @@ def test_an_executor_killed_mid_create_leaves_one_effect_at_the_registry(
             " WHERE operation = 'create_domain' AND request->>'name' = %s",
             (name,),
         ).fetchone()
-    assert row is not None and row[0] == 1
+    assert row is not None
+    assert row[0] == 1
     assert front.started["create:domain"] - started >= 2  # the retry reached the registry too
     assert scalar(db, "SELECT count(*) FROM domain WHERE name = %(n)s", {"n": name}) == 1
     completed = fetch_all(
@@ -633,6 +654,7 @@ def test_an_executor_killed_mid_create_leaves_one_effect_at_the_registry(
 
 def test_faults_read_from_a_mapping() -> None:
     faults = Faults.from_mapping({"drop_after": 2, "delay_commands": ["create:domain"]})
-    assert faults.drop_after == 2 and faults.delay_commands == ("create:domain",)
+    assert faults.drop_after == 2
+    assert faults.delay_commands == ("create:domain",)
     with pytest.raises(ValueError, match="unknown faults"):
         Faults.from_mapping({"explode": True})

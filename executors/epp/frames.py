@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -67,6 +67,11 @@ def sub(
     return element
 
 
+def epp_root() -> Element:
+    """An empty ``<epp>`` with EPP as the default namespace."""
+    return _epp()
+
+
 def timestamp(value: datetime) -> str:
     """An xs:dateTime in UTC."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -101,7 +106,7 @@ def _epp(*, extra_ns: Iterable[str] = ()) -> Element:
     nsmap: dict[str | None, str] = {None: EPP}
     for prefix in extra_ns:
         nsmap[prefix] = PREFIXES[prefix]
-    return etree.Element(q(EPP, "epp"), nsmap=nsmap)
+    return etree.Element(q(EPP, "epp"), nsmap=cast(Any, nsmap))  # the stubs want no None key
 
 
 # --------------------------------------------------------------------- commands

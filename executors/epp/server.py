@@ -140,7 +140,7 @@ def self_signed(hosts: tuple[str, ...] = ("localhost", "127.0.0.1")) -> tuple[st
 
 
 def _response(code: int, message: str, cltrid: str | None, svtrid: str) -> tuple[Element, Element]:
-    root = etree.Element(q(EPP, "epp"), nsmap={None: EPP})
+    root = frames.epp_root()
     response = sub(root, EPP, "response")
     result = sub(response, EPP, "result", code=str(code))
     sub(result, EPP, "msg", message[:500] or "Command completed")
@@ -219,7 +219,7 @@ class EppFront:
             min_size=1,
             max_size=4,
             kwargs={"autocommit": True, "row_factory": dict_row},
-            configure=lambda conn: conn.execute(query("sandbox", "session_setup")) and None,
+            configure=_utc_session,
             name="epp-front",
             open=True,
         )
@@ -366,7 +366,7 @@ class EppFront:
         return True
 
     def _greeting(self) -> bytes:
-        root = etree.Element(q(EPP, "epp"), nsmap={None: EPP})
+        root = frames.epp_root()
         greeting = sub(root, EPP, "greeting")
         sub(greeting, EPP, "svID", SERVER_ID)
         sub(greeting, EPP, "svDate", _ts(None))
@@ -391,7 +391,9 @@ class EppFront:
             self._svtrid += 1
             return f"SV-{os.getpid()}-{self._svtrid}"
 
-    def _handle(self, data: bytes, state: _Connection) -> tuple[bytes | None, bool]:
+    def _handle(  # noqa: PLR0911, PLR0912 - one branch per kind of frame
+        self, data: bytes, state: _Connection
+    ) -> tuple[bytes | None, bool]:
         """The answer to one frame and whether to close the session after it."""
         svtrid = self._next_svtrid()
         valid = self._check(data, "received")
@@ -434,7 +436,7 @@ class EppFront:
             return self._answer(EppError(2400, "Command failed"), cltrid, svtrid, key), False
         try:
             reply: _Reply | EppError = self._dispatch(
-                key, verb, command, state.registrar, cltrid, svtrid
+                key, command, registrar=state.registrar, cltrid=cltrid, svtrid=svtrid
             )
         except EppError as exc:
             reply = exc
@@ -497,12 +499,13 @@ class EppFront:
     def _dispatch(
         self,
         key: str,
-        verb: Element,
         command: Element,
+        *,
         registrar: str,
         cltrid: str | None,
         svtrid: str,
     ) -> _Reply:
+        verb = command[0]
         if key == "poll":
             return _Reply(1300, "Command completed successfully; no messages")
         if not len(verb):
@@ -711,7 +714,7 @@ class EppFront:
             return _Reply()
         return _Reply(1001, "Command completed successfully; action pending")
 
-    def _domain_update(
+    def _domain_update(  # noqa: PLR0912 - add, rem and chg of RFC 5731
         self,
         obj: Element,
         extension: Element | None,
@@ -917,6 +920,10 @@ class EppFront:
                 }
                 act(registrar=registrar, client_ref=ref, handle=handle, contact=contact)
         return _Reply()
+
+
+def _utc_session(conn: psycopg.Connection[DictRow]) -> None:
+    conn.execute(query("sandbox", "session_setup"))
 
 
 def _years(period: Element | None, default: int) -> int:

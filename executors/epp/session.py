@@ -239,6 +239,7 @@ class SessionPool:
     def session(self) -> Iterator[tuple[Session, bool]]:
         """A session for one caller and whether it was reused (it may have gone stale)."""
         deadline = time.monotonic() + self.server.timeout_seconds
+        session: Session | None
         with self._condition:
             while True:
                 if self._closed:
