@@ -492,6 +492,63 @@ def test_the_session_limit_is_respected(front: EppFront, ca_file: str) -> None:
     assert front.logins[REGISTRAR] - before == 1
 
 
+def test_host_and_contact_changes_need_the_sandbox_to_have_them(
+    epp: EppBackend, front: EppFront
+) -> None:
+    name = f"ns.{label()}.net"
+    epp.create_host(
+        registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=name, addresses=["192.0.2.9"]
+    )
+    if hasattr(front.sandbox, "update_host"):
+        changed = epp.update_host(
+            registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=name, addresses=["192.0.2.10"]
+        )
+        assert changed.name == name
+    else:
+        with pytest.raises(BackendError) as refused:
+            epp.update_host(
+                registrar=REGISTRAR,
+                client_ref=str(uuid.uuid4()),
+                name=name,
+                addresses=["192.0.2.10"],
+            )
+        assert refused.value.code == 2101
+
+
+def test_the_front_runs_as_a_command_with_faults_from_a_file(
+    front_db: str, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    users, ca, faults = tmp_path / "users.json", tmp_path / "ca.pem", tmp_path / "faults.json"
+    users.write_text(json.dumps({REGISTRAR: USERS[REGISTRAR]}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONING_")}
+    env["PROVISIONING_DATABASE_URL"] = front_db
+    command = [sys.executable, "-m", "provisioning.cli", "epp-front", "--port", "0"]
+    command += ["--users-file", str(users), "--write-ca", str(ca), "--faults-file", str(faults)]
+    command += ["--validate"]
+    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE)
+    processes.append(proc)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    assert line.startswith("epp front on 127.0.0.1:"), line
+    port = int(line.rsplit(":", 1)[1])
+    config = EppServer(
+        host="127.0.0.1", port=port, client_id=REGISTRAR, password=USERS[REGISTRAR], ca_file=str(ca)
+    )  # type: ignore[arg-type]
+    backend = validating_backend({REGISTRAR: config})
+    try:
+        name = f"{label()}.com"
+        assert backend.check_availability([name]) == {name: True}
+        faults.write_text(json.dumps({"fail_next": 1}))
+        with pytest.raises(TransientBackendError):
+            backend.check_availability([name])
+        assert backend.check_availability([name]) == {name: True}
+    finally:
+        backend.close()
+    proc.terminate()
+    assert proc.wait(10) == 0
+    proc.stdout.close()
+
+
 # ------------------------------------------------------------ whole pipeline
 
 OWNER = Contact("epp-owner", "Pipe Owner", "owner@example.net", "Springfield", "US")
