@@ -533,7 +533,7 @@ def test_the_front_runs_as_a_command_with_faults_from_a_file(
     port = int(line.rsplit(":", 1)[1])
     config = EppServer(
         host="127.0.0.1", port=port, client_id=REGISTRAR, password=USERS[REGISTRAR], ca_file=str(ca)
-    )  # type: ignore[arg-type]
+    )
     backend = validating_backend({REGISTRAR: config})
     try:
         name = f"{label()}.com"
