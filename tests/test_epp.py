@@ -37,7 +37,7 @@ from executors.backends.base import (
 from executors.backends.epp import EppBackend, add_years
 from executors.backends.sandbox import SandboxBackend
 from executors.epp import frames, schema
-from executors.epp.server import EppFront, Faults
+from executors.epp.server import EppFront, Faults, _Connection
 from producers.orders import Contact, domain_item, order_status, place_order
 from provisioning.settings import EppServer, Settings
 from tests.conftest import unique_name
@@ -252,6 +252,31 @@ def test_the_commands_the_client_builds_are_schema_valid(
     )
     schema.validate(frames.domain_update(f"{name}.com", "cl-1", changes=changes))
     schema.validate(frames.domain_update(f"{name}.com", "cl-1", restore=True))
+
+
+_JUNK_COMMANDS = st.builds(
+    lambda verb, obj, child, text: (
+        f'<epp xmlns="{frames.EPP}"><command><{verb}>'
+        f'<{obj}:{verb} xmlns:{obj}="urn:ietf:params:xml:ns:{obj}-1.0">'
+        f"<{obj}:{child}>{text}</{obj}:{child}></{obj}:{verb}></{verb}>"
+        "<clTRID>junk-1</clTRID></command></epp>"
+    ).encode(),
+    st.sampled_from(["check", "create", "info", "renew", "transfer", "delete", "update", "poll"]),
+    st.sampled_from(["domain", "contact", "host", "other"]),
+    st.sampled_from(["name", "id", "period", "curExpDate", "addr"]),
+    st.text(st.characters(min_codepoint=48, max_codepoint=122), max_size=20),
+)
+
+
+@hypothesis_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.one_of(st.binary(max_size=200), _JUNK_COMMANDS))
+def test_the_front_answers_any_frame_with_a_valid_response(front: EppFront, data: bytes) -> None:
+    answer, _ = front._handle(data, _Connection(registrar=REGISTRAR))
+    assert answer is not None
+    schema.validate(answer)
+    front.invalid_frames.clear()  # the junk itself is invalid, on purpose
 
 
 def test_an_invalid_frame_is_caught_by_the_schemas() -> None:

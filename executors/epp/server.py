@@ -993,6 +993,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--validate", action="store_true", help="check every frame against the RFC schemas"
     )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=600.0,
+        help="close a session idle this long (clients keep theirs with <hello>)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -1013,6 +1019,7 @@ def run(args: argparse.Namespace) -> int:
         cert_file=args.cert_file,
         key_file=args.key_file,
         validate=args.validate,
+        idle_timeout=args.idle_seconds,
     )
     front.faults_file = args.faults_file
     done = threading.Event()
