@@ -49,6 +49,7 @@ from executors.backends.base import (
 from executors.epp import frames
 from executors.epp.frames import CONTACT, DOMAIN, HOST, RGP, Response, q, text
 from executors.epp.session import FrameHook, SessionPool
+from provisioning.errors import ConfigError
 from provisioning.settings import EppServer, Settings
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,9 @@ class EppBackend:
         keepalive: bool = True,
     ) -> None:
         if not servers:
-            raise ValueError("the EPP backend needs at least one server (PROVISIONING_EPP_SERVERS)")
+            raise ConfigError(
+                "the EPP backend needs at least one server (PROVISIONING_EPP_SERVERS)"
+            )
         self.servers = dict(servers)
         self.ca = ca
         self.frame_hook = frame_hook
