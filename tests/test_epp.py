@@ -667,7 +667,9 @@ def _executor(
 
 @pytest.mark.kafka
 @pytest.mark.slow
+@pytest.mark.parametrize("replay_by_trid", [True, False], ids=["trid-replay", "reconciled"])
 def test_an_executor_killed_mid_create_leaves_one_effect_at_the_registry(  # noqa: PLR0917
+    replay_by_trid: bool,
     db: Conn,
     settings: Settings,  # noqa: F811 - the pipeline's fixture
     front: EppFront,
@@ -677,7 +679,13 @@ def test_an_executor_killed_mid_create_leaves_one_effect_at_the_registry(  # noq
     tmp_path: Path,
 ) -> None:
     name = f"{label()}.com"
-    front.set_faults(delay_seconds=1.5, delay_commands=("create:domain",))
+    """The registry acts, then answers slowly; the executor dies meanwhile. Its successor
+    retries with the same clTRID: the front answers from the sandbox's log, or (a registry
+    that does not deduplicate) 2302, which the backend reconciles with domain:info."""
+    front.set_faults(
+        delay_seconds=1.5, delay_commands=("create:domain",), replay_by_trid=replay_by_trid
+    )
+    reconciled = front.answered["create:domain 2302"]
     components = Components(settings)
     from consumers.ingest import ingest_loop  # noqa: PLC0415
     from consumers.order_service import order_service_loop  # noqa: PLC0415
@@ -724,6 +732,7 @@ def test_an_executor_killed_mid_create_leaves_one_effect_at_the_registry(  # noq
     assert row is not None
     assert row[0] == 1
     assert front.started["create:domain"] - started >= 2  # the retry reached the registry too
+    assert (front.answered["create:domain 2302"] > reconciled) is not replay_by_trid
     assert scalar(db, "SELECT count(*) FROM domain WHERE name = %(n)s", {"n": name}) == 1
     completed = fetch_all(
         db,
