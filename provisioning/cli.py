@@ -185,7 +185,7 @@ def _db_status(args: argparse.Namespace) -> int:
     return EXIT_FOUND if pending else EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per command
     parser = argparse.ArgumentParser(
         prog="provisioning",
         description="Kafka-driven provisioning pipeline. Settings come from PROVISIONING_* "
@@ -281,6 +281,17 @@ def build_parser() -> argparse.ArgumentParser:
             "executor",
             help="run jobs against the backend (several processes share the work)",
             description=worker.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+
+    from executors.epp import server as epp_front  # noqa: PLC0415
+
+    epp_front.add_arguments(
+        commands.add_parser(
+            "epp-front",
+            help="serve the sandbox registry over EPP/TLS, with fault injection (tests, demos)",
+            description=epp_front.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )

@@ -35,7 +35,7 @@ class BackendRoute(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    registry: str = Field("sandbox", description="registry kind: sandbox (epp when merged)")
+    registry: str = Field("sandbox", description="registry kind: sandbox or epp")
     ca: str = Field("sandbox", description="certificate authority kind: sandbox or acme")
 
 
@@ -82,6 +82,31 @@ class AcmeAccount(BaseModel):
         if not self.directory_url.startswith(("https://", "http://")):
             raise ValueError("directory_url must be an http(s) URL")
         return self
+
+
+class EppServer(BaseModel):
+    """One accreditation's EPP server: where it is and how to log in (an item of
+    ``PROVISIONING_EPP_SERVERS``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field(description="Host name or address of the registry's EPP server.")
+    port: int = Field(700, ge=1, le=65535, description="TCP port (700: RFC 5734).")
+    client_id: str = Field(min_length=3, max_length=16, description="<clID> of the login.")
+    password: SecretStr = Field(description="<pw> of the login (secret).")
+    ca_file: str | None = Field(None, description="PEM file of the CAs trusted for the server.")
+    cert_file: str | None = Field(None, description="Client certificate (PEM), if required.")
+    key_file: str | None = Field(None, description="Key of the client certificate (PEM).")
+    server_name: str | None = Field(
+        None, description="Name checked against the server's certificate (default: host)."
+    )
+    sessions: int = Field(2, ge=1, le=64, description="Most sessions open at once.")
+    timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="Connect, login and one command's answer must take less."
+    )
+    hello_seconds: float = Field(
+        240.0, gt=0, le=3600, description="An idle session sends <hello> this often."
+    )
 
 
 class Settings(BaseSettings):
@@ -193,10 +218,11 @@ class Settings(BaseSettings):
     )
 
     # --- job executors -----------------------------------------------------------
-    backend: Literal["sandbox"] = Field(
+    backend: Literal["sandbox", "epp"] = Field(
         "sandbox",
         description="What executors run jobs against for an accreditation PROVISIONING_BACKENDS "
-        "does not name (its registry; the CA stays the sandbox's).",
+        "does not name: sandbox, or epp (the registries of EPP_SERVERS); its CA stays the "
+        "sandbox's.",
     )
     backends: dict[str, BackendRoute] = Field(
         default_factory=dict,
@@ -235,6 +261,13 @@ class Settings(BaseSettings):
         le=3600,
         description="A Retry-After up to this long is waited out within the job; a longer one "
         "fails the job transiently (the worker's backoff retries it).",
+    )
+    epp_servers: dict[str, EppServer] = Field(
+        default_factory=dict,
+        description='EPP server of each accreditation, JSON: {"<accreditation>" or "*": '
+        '{"host", "port", "client_id", "password" (secret), "ca_file", '
+        '"cert_file", "key_file", "server_name", "sessions", "timeout_seconds", '
+        '"hello_seconds"}}.',
     )
     executor_concurrency: int = Field(
         8, ge=1, le=256, description="Jobs one executor process runs at once."

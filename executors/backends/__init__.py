@@ -33,7 +33,17 @@ def _sandbox(settings: Settings) -> Backend:
     return SandboxBackend.from_settings(settings)
 
 
-FACTORIES: dict[str, Callable[[Settings], Backend]] = {"sandbox": _sandbox}
+def _epp(settings: Settings) -> Backend:
+    from executors.backends.epp import EppBackend  # noqa: PLC0415 - import on use
+
+    return EppBackend.from_settings(settings)  # its certificates: the sandbox CA
+
+
+# One backend serving both halves, by (registry kind, CA kind).
+FACTORIES: dict[tuple[str, str], Callable[[Settings], Backend]] = {
+    ("sandbox", "sandbox"): _sandbox,
+    ("epp", "sandbox"): _epp,
+}
 
 
 def backend_from_settings(settings: Settings) -> Backend:
@@ -44,9 +54,9 @@ def backend_from_settings(settings: Settings) -> Backend:
 
     kinds = {(route.registry, route.ca) for route in routes_from_settings(settings).values()}
     if len(kinds) == 1:
-        registry, ca = next(iter(kinds))
-        if registry == ca and registry in FACTORIES:
-            return FACTORIES[registry](settings)
+        factory = FACTORIES.get(next(iter(kinds)))
+        if factory is not None:
+            return factory(settings)
     return RoutingBackend.from_settings(settings)
 
 

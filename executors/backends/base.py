@@ -104,6 +104,8 @@ class DomainInfo(_Info):
     tech_contact: str | None = None
     billing_contact: str | None = None
     statuses: list[str] = field(default_factory=list)
+    pending: bool = False  # a transfer the registry accepted but has not completed (EPP 1001)
+    auth_info: str | None = None  # the new auth code the registry set after a transfer
 
 
 @dataclass(frozen=True)

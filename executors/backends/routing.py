@@ -43,6 +43,12 @@ def _sandbox(settings: Settings) -> Backend:
     return SandboxBackend.from_settings(settings)
 
 
+def _epp(settings: Settings) -> Any:
+    from executors.backends.epp import EppBackend  # noqa: PLC0415 - import on use
+
+    return EppBackend(settings.epp_servers)
+
+
 def _acme(settings: Settings) -> Any:
     from executors.backends.acme import AcmeBackend  # noqa: PLC0415 - import on use
 
@@ -50,7 +56,7 @@ def _acme(settings: Settings) -> Any:
 
 
 # Registry kinds serve check_availability, domains, contacts, hosts.
-REGISTRY_KINDS: dict[str, Factory] = {"sandbox": _sandbox}
+REGISTRY_KINDS: dict[str, Factory] = {"sandbox": _sandbox, "epp": _epp}
 # CA kinds serve issue_certificate.
 CA_KINDS: dict[str, Factory] = {"sandbox": _sandbox, "acme": _acme}
 

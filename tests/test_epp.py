@@ -1,0 +1,751 @@
+"""The EPP backend against the EPP front of the sandbox, over real TLS on loopback.
+
+One front (``executors/epp/server.py``) serves the whole session, on its own
+sandbox database; every frame the client sends is validated against the RFC
+schemas by the client's frame hook, and every frame the front receives or
+sends by the front (a test fails when the front recorded an invalid one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from executors.backends.base import (
+    BackendError,
+    DomainInfo,
+    NotAuthorized,
+    ObjectExists,
+    ObjectNotFound,
+    PolicyError,
+    TransientBackendError,
+)
+from executors.backends.epp import EppBackend, add_years
+from executors.backends.sandbox import SandboxBackend
+from executors.epp import frames, schema
+from executors.epp.server import EppFront, Faults, _Connection
+from producers.orders import Contact, domain_item, order_status, place_order
+from provisioning.settings import EppServer, Settings
+from tests.conftest import unique_name
+from tests.db.helpers import ALICE, Conn, fetch_all, scalar
+from tests.services import Services
+from tests.test_pipeline import (  # noqa: F401 - the pipeline's settings fixture
+    ROOT,
+    Components,
+    settings,
+    start_pipeline,
+    wait_final,
+)
+
+pytestmark = [pytest.mark.postgres]
+
+USERS = {"alpha-registry": "alpha-pw-1", "beta-registry": "beta-pw-12"}
+REGISTRAR = "alpha-registry"
+
+
+def label() -> str:
+    return f"e{uuid.uuid4().hex[:14]}"
+
+
+@pytest.fixture(scope="session")
+def front_db(services: Services, schema_template: str) -> Iterator[str]:
+    """The sandbox database the front serves, for the whole session."""
+    name = unique_name("epp")
+    admin_url = services.postgres_url("postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{schema_template}"')
+    yield services.postgres_url(name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def epp_front(front_db: str) -> Iterator[EppFront]:
+    sandbox = SandboxBackend(front_db)
+    front = EppFront(sandbox, front_db, USERS, validate=True).start()
+    yield front
+    front.stop()
+    sandbox.close()
+
+
+@pytest.fixture(scope="session")
+def ca_file(epp_front: EppFront, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("epp") / "front-ca.pem"
+    path.write_text(epp_front.certificate_pem)
+    return str(path)
+
+
+@pytest.fixture
+def front(epp_front: EppFront) -> Iterator[EppFront]:
+    """The session's front with no faults; the test fails if any frame was invalid."""
+    epp_front.reset_faults()
+    epp_front.invalid_frames.clear()
+    yield epp_front
+    epp_front.reset_faults()
+    assert epp_front.invalid_frames == []
+
+
+def server(front: EppFront, ca_file: str, client_id: str = REGISTRAR, **extra: object) -> EppServer:
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": front.port,
+        "client_id": client_id,
+        "password": USERS.get(client_id, "wrong-pw-1"),
+        "ca_file": ca_file,
+        "sessions": 2,
+        "timeout_seconds": 5.0,
+    }
+    values.update(extra)
+    return EppServer.model_validate(values)
+
+
+def validating_backend(servers: dict[str, EppServer]) -> EppBackend:
+    """Every frame the client sends goes through the RFC schemas first."""
+    return EppBackend(servers, frame_hook=schema.validate)
+
+
+@pytest.fixture
+def epp(front: EppFront, ca_file: str) -> Iterator[EppBackend]:
+    backend = validating_backend(
+        {
+            REGISTRAR: server(front, ca_file),
+            "beta-registry": server(front, ca_file, "beta-registry"),
+        }
+    )
+    yield backend
+    backend.close()
+
+
+def contact(handle: str) -> dict[str, object]:
+    return {
+        "handle": handle,
+        "name": "Ann Example",
+        "organization": "Example Ltd",
+        "email": "ann@example.net",
+        "phone": "+1.5555550100",
+        "fax": None,
+        "address": {
+            "street": ["1 Main Street"],
+            "city": "Springfield",
+            "state_province": "IL",
+            "postal_code": "62701",
+            "country_code": "US",
+        },
+        "auth_info": None,
+    }
+
+
+def create(epp: EppBackend, name: str, **extra: object) -> DomainInfo:
+    values: dict[str, object] = {
+        "registrar": REGISTRAR,
+        "client_ref": str(uuid.uuid4()),
+        "name": name,
+        "period": 1,
+        "auth_info": "Secret-1234",
+        "contacts": {},
+        "nameservers": [],
+    }
+    values.update(extra)
+    return epp.create_domain(**values)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------- frames
+
+
+@hypothesis_settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.text(max_size=400).map(str.encode),
+        st.builds(
+            lambda code, body, tail: (
+                f'<epp xmlns="{frames.EPP}"><response><result code="{code}">'
+                f"<msg>{body}</msg></result>{tail}</response></epp>"
+            ).encode(),
+            st.one_of(st.integers(-5, 99999).map(str), st.text(max_size=6)),
+            st.text(max_size=30),
+            st.sampled_from(["", "<trID><svTRID>abc</svTRID></trID>", "<resData/>", "<x"]),
+        ),
+    )
+)
+def test_any_answer_parses_or_is_a_protocol_error(data: bytes) -> None:
+    for parse in (frames.parse_response, frames.parse_greeting):
+        try:
+            parsed = parse(data)
+        except frames.ProtocolError as exc:
+            error: frames.ProtocolError | None = exc
+        else:
+            error = None
+            assert parsed is not None
+        assert error is None or error.retryable
+
+
+def test_a_response_names_its_error_class() -> None:
+    def response(code: int) -> frames.Response:
+        return frames.Response(code, "msg", "c-1", "s-1")
+
+    cases = {
+        2201: NotAuthorized,
+        2302: ObjectExists,
+        2303: ObjectNotFound,
+        2306: PolicyError,
+        2005: PolicyError,
+        2400: TransientBackendError,
+        2502: TransientBackendError,
+    }
+    for code, kind in cases.items():
+        error = frames.error_for(response(code), "x")
+        assert type(error) is kind
+        assert error.code == code
+    other = frames.error_for(response(2308), "x")
+    assert type(other) is BackendError
+    assert other.code == 2308
+    assert not other.retryable
+
+
+_LABELS = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
+_HANDLES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9-]{2,15}", fullmatch=True)
+
+
+@hypothesis_settings(max_examples=100)
+@given(
+    _LABELS,
+    st.integers(1, 10),
+    st.lists(_LABELS, max_size=4),
+    st.dictionaries(st.sampled_from(["admin", "tech", "billing"]), _HANDLES),
+    st.text(st.characters(min_codepoint=33, max_codepoint=0x2FFF), min_size=1, max_size=30),
+)
+def test_the_commands_the_client_builds_are_schema_valid(
+    name: str, period: int, hosts: list[str], contacts: dict[str, str], auth: str
+) -> None:
+    schema.validate(
+        frames.domain_create(
+            f"{name}.com",
+            str(uuid.uuid4()),
+            period=period,
+            auth_info=auth,
+            registrant="owner-1",
+            contacts=contacts,
+            nameservers=[f"ns.{h}.net" for h in hosts],
+        )
+    )
+    changes = frames.DomainChanges(
+        add_ns=[f"ns.{h}.org" for h in hosts],
+        rem_contacts=list(contacts.items()),
+        add_statuses=["clientHold"],
+        registrant="",
+        auth_info=auth,
+    )
+    schema.validate(frames.domain_update(f"{name}.com", "cl-1", changes=changes))
+    schema.validate(frames.domain_update(f"{name}.com", "cl-1", restore=True))
+
+
+_JUNK_COMMANDS = st.builds(
+    lambda verb, obj, child, text: (
+        f'<epp xmlns="{frames.EPP}"><command><{verb}>'
+        f'<{obj}:{verb} xmlns:{obj}="urn:ietf:params:xml:ns:{obj}-1.0">'
+        f"<{obj}:{child}>{text}</{obj}:{child}></{obj}:{verb}></{verb}>"
+        "<clTRID>junk-1</clTRID></command></epp>"
+    ).encode(),
+    st.sampled_from(["check", "create", "info", "renew", "transfer", "delete", "update", "poll"]),
+    st.sampled_from(["domain", "contact", "host", "other"]),
+    st.sampled_from(["name", "id", "period", "curExpDate", "addr"]),
+    st.text(st.characters(min_codepoint=48, max_codepoint=122), max_size=20),
+)
+
+
+@hypothesis_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.one_of(st.binary(max_size=200), _JUNK_COMMANDS))
+def test_the_front_answers_any_frame_with_a_valid_response(front: EppFront, data: bytes) -> None:
+    answer, _ = front._handle(data, _Connection(registrar=REGISTRAR))
+    assert answer is not None
+    schema.validate(answer)
+    front.invalid_frames.clear()  # the junk itself is invalid, on purpose
+
+
+def test_an_invalid_frame_is_caught_by_the_schemas() -> None:
+    frame = frames.login("x", "short", "cl-1")  # clID and pw below their minimum lengths
+    with pytest.raises(schema.InvalidFrame):
+        schema.validate(frame)
+
+
+# ------------------------------------------------------------ backend vs front
+
+
+def test_contact_hosts_domain_and_their_life_over_epp(epp: EppBackend, front: EppFront) -> None:
+    handle = f"c-{uuid.uuid4().hex[:10]}"
+    made = epp.create_contact(
+        registrar=REGISTRAR, client_ref=str(uuid.uuid4()), contact=contact(handle)
+    )
+    assert made.handle == handle
+    assert made.roid.endswith("-SANDBOX")
+    zone = label()
+    hosts = [f"ns1.{zone}.net", f"ns2.{zone}.net"]
+    for host in hosts:
+        info = epp.create_host(
+            registrar=REGISTRAR,
+            client_ref=str(uuid.uuid4()),
+            name=host,
+            addresses=["192.0.2.1", "2001:db8::1"],
+        )
+        assert info.name == host
+    name = f"{label()}.com"
+    assert epp.check_availability([name]) == {name: True}
+    domain = create(
+        epp, name, period=2, contacts={"registrant": handle, "admin": handle}, nameservers=hosts
+    )
+    assert domain.roid.endswith("-SANDBOX")
+    assert domain.registrant == handle
+    assert domain.admin_contact == handle
+    assert sorted(domain.nameservers) == hosts
+    assert epp.check_availability([name, name.upper()]) == {name: False, name.upper(): False}
+
+    expiry = domain.expiry_date.date()
+    renewed = epp.renew_domain(
+        registrar=REGISTRAR,
+        client_ref=str(uuid.uuid4()),
+        name=name,
+        period=1,
+        current_expiry_date=expiry,
+    )
+    assert renewed.expiry_date.date() == add_years(expiry, 1)
+
+    updated = epp.update_domain(
+        registrar=REGISTRAR,
+        client_ref=str(uuid.uuid4()),
+        name=name,
+        changes={
+            "nameservers": hosts[:1],
+            "contacts": {"admin": None, "tech": handle},
+            "add_locks": ["clientTransferProhibited"],
+        },
+    )
+    assert updated.nameservers == hosts[:1]
+    assert updated.admin_contact is None
+    assert updated.tech_contact == handle
+    assert "clientTransferProhibited" in updated.statuses
+
+    deleted = epp.delete_domain(registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=name)
+    assert not deleted.purged
+    assert deleted.redemption_end_date is not None
+    assert deleted.redemption_end_date > datetime.now(UTC) + timedelta(days=29)
+    restored = epp.restore_domain(
+        registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=name, report=None
+    )
+    assert "pendingDelete" not in restored.statuses
+
+    final = f"{label()}.net"  # .net has no redemption: a delete is final
+    create(epp, final)
+    assert epp.delete_domain(registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=final).purged
+    assert front.answered["delete:domain 1000"] >= 1
+    assert front.answered["delete:domain 1001"] >= 1
+
+
+def test_refusals_arrive_as_their_error_classes(
+    epp: EppBackend, front: EppFront, ca_file: str
+) -> None:
+    name = f"{label()}.com"
+    create(epp, name)
+    with pytest.raises(ObjectExists):
+        create(epp, name, registrar="beta-registry")
+    with pytest.raises(ObjectNotFound):
+        epp.renew_domain(
+            registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=f"{label()}.com", period=1,
+            current_expiry_date=date.today(),
+        )  # fmt: skip
+    with pytest.raises(NotAuthorized):
+        epp.transfer_domain(
+            registrar="beta-registry",
+            client_ref=str(uuid.uuid4()),
+            name=name,
+            auth_info="wrong",
+            period=1,
+        )
+    with pytest.raises(PolicyError):  # a handle outside RFC 5730's clIDType never leaves
+        create(epp, f"{label()}.com", contacts={"registrant": "x"})
+    wrong = validating_backend({REGISTRAR: server(front, ca_file, password="not-the-pw")})
+    try:
+        with pytest.raises(BackendError) as refused:
+            create(wrong, f"{label()}.com")
+        assert refused.value.code == 2200
+        assert not refused.value.retryable
+    finally:
+        wrong.close()
+
+
+def test_a_transfer_completes_or_is_pending(epp: EppBackend, front: EppFront) -> None:
+    name = f"{label()}.org"
+    front.sandbox.seed_foreign_domain(
+        name, "beta-registry", "Old-code-1", date.today() + timedelta(days=90)
+    )
+    moved = epp.transfer_domain(
+        registrar=REGISTRAR,
+        client_ref=str(uuid.uuid4()),
+        name=name,
+        auth_info="Old-code-1",
+        period=1,
+    )
+    assert not moved.pending
+    assert moved.auth_info
+    assert moved.auth_info != "Old-code-1"
+    assert moved.transfer_date is not None
+
+    front.set_faults(transfer_pending=True)
+    waiting = f"{label()}.org"
+    front.sandbox.seed_foreign_domain(
+        waiting, "beta-registry", "Old-code-2", date.today() + timedelta(days=90)
+    )
+    pending = epp.transfer_domain(
+        registrar=REGISTRAR,
+        client_ref=str(uuid.uuid4()),
+        name=waiting,
+        auth_info="Old-code-2",
+        period=1,
+    )
+    assert pending.pending
+    assert pending.auth_info is None
+    assert front.answered["transfer:domain 1001"] >= 1
+    with pytest.raises(ObjectExists):  # still the other registrar's
+        create(epp, waiting)
+
+
+def test_a_dropped_session_is_replaced_by_a_new_login(epp: EppBackend, front: EppFront) -> None:
+    front.set_faults(drop_after=1)
+    before = front.logins[REGISTRAR]
+    names = [f"{label()}.com" for _ in range(4)]
+    for name in names:
+        assert epp.check_availability([name]) == {name: True}
+    assert front.logins[REGISTRAR] - before >= 3
+
+
+def test_a_2400_is_retryable_and_the_retry_acts_once(epp: EppBackend, front: EppFront) -> None:
+    front.set_faults(fail_next=1)
+    name = f"ns.{label()}.net"
+    ref = str(uuid.uuid4())
+    with pytest.raises(TransientBackendError) as failed:
+        epp.create_host(registrar=REGISTRAR, client_ref=ref, name=name, addresses=["192.0.2.7"])
+    assert failed.value.retryable
+    assert failed.value.code == 2400
+    first = epp.create_host(registrar=REGISTRAR, client_ref=ref, name=name, addresses=["192.0.2.7"])
+    again = epp.create_host(registrar=REGISTRAR, client_ref=ref, name=name, addresses=["192.0.2.7"])
+    assert first == again
+
+
+def test_a_slow_answer_times_out_as_transient(front: EppFront, ca_file: str) -> None:
+    backend = validating_backend({REGISTRAR: server(front, ca_file, timeout_seconds=0.4)})
+    try:
+        backend.check_availability([f"{label()}.com"])  # logged in
+        front.set_faults(delay_seconds=1.0, delay_commands=("check:domain",))
+        started = time.monotonic()
+        with pytest.raises(TransientBackendError):
+            backend.check_availability([f"{label()}.com"])
+        assert time.monotonic() - started < 0.9
+        front.reset_faults()
+        name = f"{label()}.com"
+        assert backend.check_availability([name]) == {name: True}  # a new session
+    finally:
+        backend.close()
+
+
+def test_a_retried_create_is_reconciled_by_info(epp: EppBackend, front: EppFront) -> None:
+    """Against a registry that does not deduplicate clTRIDs: the retry gets 2302,
+    and domain:info shows the domain is ours with this request's auth code."""
+    front.set_faults(replay_by_trid=False)
+    name = f"{label()}.com"
+    ref = str(uuid.uuid4())
+    first = create(epp, name, client_ref=ref)
+    retried = create(epp, name, client_ref=ref)
+    assert retried == first
+    assert front.answered["create:domain 2302"] >= 1
+    with pytest.raises(ObjectExists):  # ours, but another request's auth code
+        create(epp, name, auth_info="Other-code-9")
+    handle = f"r-{uuid.uuid4().hex[:8]}"
+    ref = str(uuid.uuid4())
+    made = epp.create_contact(registrar=REGISTRAR, client_ref=ref, contact=contact(handle))
+    assert epp.create_contact(registrar=REGISTRAR, client_ref=ref, contact=contact(handle)) == made
+
+
+def test_idle_sessions_say_hello_and_close_logs_out(front: EppFront, ca_file: str) -> None:
+    backend = validating_backend({REGISTRAR: server(front, ca_file, hello_seconds=0.2)})
+    hellos, logouts = front.started["hello"], front.answered["logout 1500"]
+    backend.check_availability([f"{label()}.com"])
+    deadline = time.monotonic() + 5
+    while front.started["hello"] - hellos < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    backend.close()
+    assert front.started["hello"] - hellos >= 2
+    assert front.answered["logout 1500"] - logouts == 1
+
+
+def test_the_session_limit_is_respected(front: EppFront, ca_file: str) -> None:
+    backend = validating_backend({REGISTRAR: server(front, ca_file, sessions=1)})
+    front.set_faults(delay_seconds=0.2, delay_commands=("check:domain",))
+    before = front.logins[REGISTRAR]
+    errors: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            backend.check_availability([f"{label()}.com"])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=check) for _ in range(3)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    finally:
+        backend.close()
+    assert errors == []
+    assert front.logins[REGISTRAR] - before == 1
+
+
+def test_host_and_contact_changes_need_the_sandbox_to_have_them(
+    epp: EppBackend, front: EppFront
+) -> None:
+    name = f"ns.{label()}.net"
+    epp.create_host(
+        registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=name, addresses=["192.0.2.9"]
+    )
+    if hasattr(front.sandbox, "update_host"):
+        changed = epp.update_host(
+            registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=name, addresses=["192.0.2.10"]
+        )
+        assert changed.name == name
+    else:
+        with pytest.raises(BackendError) as refused:
+            epp.update_host(
+                registrar=REGISTRAR,
+                client_ref=str(uuid.uuid4()),
+                name=name,
+                addresses=["192.0.2.10"],
+            )
+        assert refused.value.code == 2101
+
+
+def test_the_front_runs_as_a_command_with_faults_from_a_file(
+    front_db: str, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    users, ca, faults = tmp_path / "users.json", tmp_path / "ca.pem", tmp_path / "faults.json"
+    users.write_text(json.dumps({REGISTRAR: USERS[REGISTRAR]}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONING_")}
+    env["PROVISIONING_DATABASE_URL"] = front_db
+    command = [sys.executable, "-m", "provisioning.cli", "epp-front", "--port", "0"]
+    command += ["--users-file", str(users), "--write-ca", str(ca), "--faults-file", str(faults)]
+    command += ["--validate"]
+    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE)
+    processes.append(proc)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    assert line.startswith("epp front on 127.0.0.1:"), line
+    port = int(line.rsplit(":", 1)[1])
+    config = EppServer(
+        host="127.0.0.1", port=port, client_id=REGISTRAR, password=USERS[REGISTRAR], ca_file=str(ca)
+    )
+    backend = validating_backend({REGISTRAR: config})
+    try:
+        name = f"{label()}.com"
+        assert backend.check_availability([name]) == {name: True}
+        faults.write_text(json.dumps({"fail_next": 1}))
+        with pytest.raises(TransientBackendError):
+            backend.check_availability([name])
+        assert backend.check_availability([name]) == {name: True}
+    finally:
+        backend.close()
+    proc.terminate()
+    assert proc.wait(10) == 0
+    proc.stdout.close()
+
+
+# ------------------------------------------------------------ whole pipeline
+
+OWNER = Contact("epp-owner", "Pipe Owner", "owner@example.net", "Springfield", "US")
+
+
+def epp_servers_json(front: EppFront, ca_file: str, timeout: float = 10.0) -> str:
+    return json.dumps(
+        {
+            REGISTRAR: {
+                "host": "127.0.0.1",
+                "port": front.port,
+                "client_id": REGISTRAR,
+                "password": USERS[REGISTRAR],
+                "ca_file": ca_file,
+                "timeout_seconds": timeout,
+            }
+        }
+    )
+
+
+def domain_rows(front_db: str, name: str) -> int:
+    with psycopg.connect(front_db) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM sandbox.domain WHERE name = %s", (name,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_an_order_ends_successful_over_epp(
+    db: Conn,
+    settings: Settings,  # noqa: F811 - the pipeline's fixture
+    front: EppFront,
+    ca_file: str,
+    front_db: str,
+) -> None:
+    name, zone = f"{label()}.com", label()
+    backend = EppBackend(
+        {REGISTRAR: server(front, ca_file)},
+        ca=SandboxBackend(front_db),
+        frame_hook=schema.validate,
+    )
+    components = start_pipeline(settings, backend)
+    try:
+        item = domain_item(
+            name,
+            period=2,
+            registrant=OWNER,
+            nameservers=[f"ns1.{zone}.info", f"ns2.{zone}.info"],
+            create_hosts=True,
+        )
+        order = place_order(db, tenant_customer_id=ALICE, accreditation=REGISTRAR, items=[item])
+        final = wait_final(db, [order.order_id])
+        assert final == {str(order.order_id): "successful"}, str(
+            order_status(db, order.order_id)["plans"]
+        )
+    finally:
+        components.stop_all()
+        backend.close()
+    domain = fetch_all(db, "SELECT * FROM domain WHERE name = %(n)s", {"n": name})[0]
+    assert domain["roid"].endswith("-SANDBOX")
+    assert domain_rows(front_db, name) == 1
+
+
+def _executor(
+    config: Settings, front: EppFront, ca_file: str, front_db: str, log: Path
+) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONING_")}
+    env.update(
+        {
+            "PROVISIONING_BACKEND": "epp",
+            "PROVISIONING_EPP_SERVERS": epp_servers_json(front, ca_file),
+            "PROVISIONING_DATABASE_URL": config.database_url.get_secret_value(),
+            "PROVISIONING_SANDBOX_DATABASE_URL": front_db,
+            "PROVISIONING_EXECUTOR_LEASE_SECONDS": "2",
+            "PROVISIONING_EXECUTOR_POLL_SECONDS": "0.2",
+            "PROVISIONING_EXECUTOR_BACKOFF_SECONDS": "0.1",
+            "PROVISIONING_KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap_servers,
+        }
+    )
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "provisioning.cli", "executor"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+@pytest.mark.parametrize("replay_by_trid", [True, False], ids=["trid-replay", "reconciled"])
+def test_an_executor_killed_mid_create_leaves_one_effect_at_the_registry(  # noqa: PLR0917
+    replay_by_trid: bool,
+    db: Conn,
+    settings: Settings,  # noqa: F811 - the pipeline's fixture
+    front: EppFront,
+    ca_file: str,
+    front_db: str,
+    processes: list[subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    name = f"{label()}.com"
+    """The registry acts, then answers slowly; the executor dies meanwhile. Its successor
+    retries with the same clTRID: the front answers from the sandbox's log, or (a registry
+    that does not deduplicate) 2302, which the backend reconciles with domain:info."""
+    front.set_faults(
+        delay_seconds=1.5, delay_commands=("create:domain",), replay_by_trid=replay_by_trid
+    )
+    reconciled = front.answered["create:domain 2302"]
+    components = Components(settings)
+    from consumers.ingest import ingest_loop  # noqa: PLC0415
+    from consumers.order_service import order_service_loop  # noqa: PLC0415
+    from producers.relay import ORDER_REQUESTS, OUTCOMES, Relay  # noqa: PLC0415
+
+    ingest = ingest_loop(
+        settings, [settings.topic_orders, settings.topic_actions], poll_timeout=0.2
+    )
+    components.start("ingest", ingest.run, ingest.stop)
+    service = order_service_loop(settings, poll_timeout=0.2)
+    components.start("order-service", service.run, service.stop)
+    for outbox in (ORDER_REQUESTS, OUTCOMES):
+        relay = Relay(settings, outbox, poll_seconds=0.2)
+        components.start(f"relay-{outbox.name}", relay.run, relay.stop)
+    log = tmp_path / "executor.log"
+    try:
+        started = front.started["create:domain"]
+        first = _executor(settings, front, ca_file, front_db, log)
+        processes.append(first)
+        order = place_order(
+            db, tenant_customer_id=ALICE, accreditation=REGISTRAR, items=[domain_item(name)]
+        )
+        deadline = time.monotonic() + 60
+        while front.started["create:domain"] == started:
+            assert time.monotonic() < deadline, log.read_text()
+            assert first.poll() is None, log.read_text()
+            time.sleep(0.02)
+        first.kill()  # SIGKILL while the create is in flight at the registry
+        first.wait(10)
+        second = _executor(settings, front, ca_file, front_db, log)
+        processes.append(second)
+        assert wait_final(db, [order.order_id]) == {str(order.order_id): "successful"}, (
+            log.read_text()
+        )
+    finally:
+        components.stop_all()
+    assert domain_rows(front_db, name) == 1
+    with psycopg.connect(front_db) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM sandbox.transaction"
+            " WHERE operation = 'create_domain' AND request->>'name' = %s",
+            (name,),
+        ).fetchone()
+    assert row is not None
+    assert row[0] == 1
+    assert front.started["create:domain"] - started >= 2  # the retry reached the registry too
+    assert (front.answered["create:domain 2302"] > reconciled) is not replay_by_trid
+    assert scalar(db, "SELECT count(*) FROM domain WHERE name = %(n)s", {"n": name}) == 1
+    completed = fetch_all(
+        db,
+        "SELECT s.name AS status FROM provision_domain p"
+        " JOIN provision_status s ON s.id = p.status_id WHERE p.name = %(n)s",
+        {"n": name},
+    )
+    assert [r["status"] for r in completed] == ["completed"]
+
+
+def test_faults_read_from_a_mapping() -> None:
+    faults = Faults.from_mapping({"drop_after": 2, "delay_commands": ["create:domain"]})
+    assert faults.drop_after == 2
+    assert faults.delay_commands == ("create:domain",)
+    with pytest.raises(ValueError, match="unknown faults"):
+        Faults.from_mapping({"explode": True})
