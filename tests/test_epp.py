@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from executors.backends import backend_from_settings
 from executors.backends.base import (
     BackendError,
     DomainInfo,
@@ -35,6 +36,7 @@ from executors.backends.base import (
     TransientBackendError,
 )
 from executors.backends.epp import EppBackend, add_years
+from executors.backends.routing import RoutingBackend
 from executors.backends.sandbox import SandboxBackend
 from executors.epp import frames, schema
 from executors.epp.server import EppFront, Faults, _Connection
@@ -749,3 +751,59 @@ def test_faults_read_from_a_mapping() -> None:
     assert faults.delay_commands == ("create:domain",)
     with pytest.raises(ValueError, match="unknown faults"):
         Faults.from_mapping({"explode": True})
+
+
+def test_one_accreditation_on_epp_and_the_others_on_the_sandbox(
+    front: EppFront, front_db: str, ca_file: str, provisioning_db: str
+) -> None:
+    """PROVISIONING_BACKENDS: alpha's registry half goes over EPP to the front, beta's
+    stays on the sandbox of the provisioning database; both get sandbox certificates."""
+    routed = Settings(
+        database_url=provisioning_db,
+        backends={REGISTRAR: {"registry": "epp"}},
+        epp_servers={REGISTRAR: server(front, ca_file)},
+    )
+    backend = backend_from_settings(routed)
+    assert isinstance(backend, RoutingBackend)
+    try:
+        assert isinstance(backend.registry_for(REGISTRAR), EppBackend)
+        assert isinstance(backend.registry_for("beta-registry"), SandboxBackend)
+        over_epp, on_sandbox = f"{label()}.com", f"{label()}.com"
+        for registrar, name in ((REGISTRAR, over_epp), ("beta-registry", on_sandbox)):
+            backend.create_domain(
+                registrar=registrar,
+                client_ref=str(uuid.uuid4()),
+                name=name,
+                period=1,
+                auth_info="Auth-1234!",
+                contacts={},
+                nameservers=[],
+            )
+        assert (domain_rows(front_db, over_epp), domain_rows(front_db, on_sandbox)) == (1, 0)
+        assert (
+            domain_rows(provisioning_db, over_epp),
+            domain_rows(provisioning_db, on_sandbox),
+        ) == (
+            0,
+            1,
+        )
+        certificate = backend.issue_certificate(
+            registrar=REGISTRAR,
+            client_ref=str(uuid.uuid4()),
+            common_name=over_epp,
+            sans=[],
+            csr_pem=None,
+            key_type=None,
+            validity_days=30,
+        )
+        assert certificate.chain_pem == backend.ca_for(REGISTRAR).ca_certificate_pem
+    finally:
+        backend.close()
+    # PROVISIONING_BACKEND=epp alone: the EPP backend, its certificates from the sandbox CA.
+    alone = backend_from_settings(
+        Settings(database_url=provisioning_db, backend="epp", epp_servers=routed.epp_servers)
+    )
+    try:
+        assert isinstance(alone, EppBackend)
+    finally:
+        alone.close()
