@@ -15,9 +15,11 @@ VALUES (COALESCE(%(id)s::UUID, gen_random_uuid()), %(tenant_customer_id)s::UUID,
 RETURNING id;
 
 -- name: create_order_item
-INSERT INTO orders.order_item (id, order_id, product, action, object_name)
+-- created_date: the clock, not the transaction's start, so an order's items keep
+-- the order they were placed in (order_status and the order-status event list them so).
+INSERT INTO orders.order_item (id, order_id, product, action, object_name, created_date)
 VALUES (COALESCE(%(id)s::UUID, gen_random_uuid()), %(order_id)s::UUID, %(product)s, %(action)s,
-        %(object_name)s)
+        %(object_name)s, clock_timestamp())
 RETURNING id;
 
 -- name: create_order_item_plan
