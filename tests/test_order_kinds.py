@@ -9,6 +9,7 @@ every outcome was delivered a second time.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections import Counter
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
@@ -34,6 +36,7 @@ from producers.order_items import (
 )
 from producers.orders import PlacedOrder, order_status, place_order
 from producers.relay import ORDER_REQUESTS, ORDER_STATUSES, OUTCOMES
+from provisioning import cli
 from provisioning.errors import InvalidRequest
 from provisioning.settings import Settings
 from provisioning.sqlfiles import query
@@ -460,3 +463,78 @@ def test_an_order_of_each_kind_end_to_end_with_one_status_event_each(
     assert "bad_name!.com" in (mixed_event["plans"][0]["message"] or "")
     counted = Counter(str(e["order_id"]) for e in events)
     assert set(counted.values()) == {1}
+
+
+# ------------------------------------------------------------------ the command line
+
+
+@pytest.mark.parametrize(
+    "kind", ["domain", "renew", "transfer", "restore", "delete", "update", "contact", "ssl"]
+)
+def test_each_kinds_help_is_for_operators(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["order", kind, "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert f"Example:\n  {'printf' if kind == 'transfer' else 'provisioning order ' + kind}" in text
+    assert "--tenant-customer UUID   whose order it is" in text
+    assert "producers/" not in text  # not the module's docstring
+    assert "with psycopg" not in text
+
+
+@pytest.mark.postgres
+def test_the_order_commands_place_refuse_and_show(
+    provisioning_db: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PROVISIONING_DATABASE_URL", provisioning_db)
+    monkeypatch.delenv("PROVISIONING_ADMIN_DATABASE_URL", raising=False)
+    who = ["--tenant-customer", str(ALICE), "--accreditation", "alpha-registry"]
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capfd.readouterr()
+        code = cli.main(list(argv))
+        out, err = capfd.readouterr()
+        return code, out, err
+
+    code, out, _ = run(
+        "order",
+        "domain",
+        "cli-one.com",
+        *who,
+        "--nameserver",
+        "ns1.cli-one.com=192.0.2.1",
+        "--json",
+    )
+    assert code == 0
+    placed = json.loads(out)
+    assert placed["status"] == "processing"
+    assert [(p["stage"], p["action"]) for p in placed["plans"]] == [
+        (1, "provision_domain"),
+        (2, "provision_host"),
+        (3, "provision_domain_update"),
+    ]
+    assert placed["requested_now"] == 1
+    code, out, err = run("order", "domain", "cli-one.com", *who)
+    assert (code, out) == (1, "")
+    assert err.startswith("provisioning: error: order ")
+    assert err.endswith(
+        f"failed at placing: domain cli-one.com is not available: "
+        f"order {placed['order_id']} is registering it\n"
+    )
+    code, _, err = run("order", "domain", "cli-two.com", *who, "--nameserver", "ns1.cli-two.com")
+    assert code == 1
+    assert "is under cli-two.com itself" in err
+    assert err.count("\n") == 1
+    code, out, _ = run("order", "delete", "cli-one.com", *who)  # no --execute: nothing placed
+    assert code == 0
+    assert out.startswith("would order the deletion of cli-one.com")
+    code, out, _ = run("order", "show", placed["order_id"], "--json")
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["status"] == "processing"
+    assert [p["status"] for p in shown["plans"]] == ["processing", "new", "new"]
+    with psycopg.connect(provisioning_db) as conn:
+        assert conn.execute('SELECT count(*) FROM orders."order"').fetchone() == (2,)
+    code, out, _ = run("order", "renew", "cli-one.com", *who, "--period", "2")
+    assert code == 0
+    assert out.endswith("1 plan(s) in 1 stage(s), 1 requested now\n")
