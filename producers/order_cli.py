@@ -6,6 +6,7 @@ import argparse
 import json
 import secrets
 import sys
+import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
@@ -226,8 +227,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     update.add_argument(
         "--contact-handle", metavar="HANDLE", help="set all four contacts to this contact"
     )
-    update.add_argument("--add-lock", action="append", default=[], help="e.g. clientHold")
-    update.add_argument("--remove-lock", action="append", default=[], help="a lock to remove")
+    update.add_argument(
+        "--add-lock",
+        action="append",
+        default=[],
+        metavar="LOCK",
+        help="a client lock to set (repeat): clientTransferProhibited, clientUpdateProhibited, "
+        "clientDeleteProhibited, clientRenewProhibited, clientHold",
+    )
+    update.add_argument(
+        "--remove-lock", action="append", default=[], metavar="LOCK", help="a lock to remove"
+    )
     update.add_argument(
         "--new-auth-code", action="store_true", help="have a new random auth code generated"
     )
@@ -263,7 +273,8 @@ def _nameserver_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="HOST[=ADDR,...]",
-        help="a name server (repeat); with =addresses its glue (required under the domain)",
+        help="a name server (repeat); =addresses gives its glue, needed for a name server "
+        "under the domain itself that does not exist yet",
     )
     parser.add_argument(
         "--create-hosts",
@@ -375,7 +386,10 @@ def _new_auth_code() -> str:
 
 
 def _ssl(args: argparse.Namespace) -> Item:
-    csr = args.csr_file.read_text() if args.csr_file else None
+    try:
+        csr = args.csr_file.read_text() if args.csr_file else None
+    except OSError as exc:
+        raise InvalidRequest(f"--csr-file {args.csr_file}: {exc.strerror}") from None
     return ssl_item(
         args.common_name,
         sans=args.san,
@@ -457,6 +471,10 @@ def _report(order: PlacedOrder, item: Item, *, as_json: bool) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    try:
+        uuid.UUID(args.order_id)
+    except ValueError:
+        raise UsageError(f"order id {args.order_id!r} is not a UUID") from None
     with psycopg.connect(load_settings().admin_url()) as conn:
         status = order_status(conn, args.order_id)
     if args.json:
