@@ -20,6 +20,8 @@ from typing import Any
 import psycopg
 import pytest
 from confluent_kafka import Consumer, TopicPartition
+from hypothesis import given
+from hypothesis import strategies as st
 
 from executors.backends.sandbox import SandboxBackend
 from producers.order_items import (
@@ -27,6 +29,7 @@ from producers.order_items import (
     contact_item,
     delete_item,
     domain_item,
+    in_zone,
     parse_nameserver,
     renew_item,
     restore_item,
@@ -109,6 +112,19 @@ def test_an_in_zone_nameserver_without_addresses_is_refused_at_placing() -> None
         "ns1.zone.com",
         ["192.0.2.1", "2001:db8::1"],
     )
+
+
+LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+
+
+@given(host=LABEL, word=LABEL, prefix=LABEL, tld=st.sampled_from(["com", "org", "io"]))
+def test_in_zone_means_under_the_domain_itself(host: str, word: str, prefix: str, tld: str) -> None:
+    domain = f"{word}.{tld}"
+    assert in_zone(f"{host}.{domain}", domain)
+    assert in_zone(f"{host.upper()}.{domain}.", f" {domain.upper()}")  # as the database compares
+    assert not in_zone(f"{host}.{prefix}{domain}", domain)  # a longer name, not a subdomain
+    assert not in_zone(f"{host}.{domain}.net", domain)
+    assert not in_zone(f"{host}.{word}.info", domain)
 
 
 def test_every_kind_has_its_plans_and_stages() -> None:
