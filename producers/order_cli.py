@@ -486,6 +486,13 @@ def _show(args: argparse.Namespace) -> int:
     for plan in status["plans"]:
         reason = f" - {plan['result_message']}" if plan["result_message"] else ""
         print(f"    plan stage {plan['stage']} {plan['action']}: {plan['status']}{reason}")
+    event = status["event"]
+    if event is None:
+        print("  order-status event: not yet (the order has not ended, or a plan still runs)")
+    elif event["sent_date"] is None:
+        print(f"  order-status event {event['event_id']}: written, waiting for the relay")
+    else:
+        print(f"  order-status event {event['event_id']}: published {event['sent_date']}")
     return EXIT_OK
 
 

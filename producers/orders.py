@@ -214,7 +214,9 @@ def place_order(
 
 
 def order_status(conn: psycopg.Connection[Any], order_id: uuid.UUID | str) -> dict[str, Any]:
-    """The order's status with its items and plans (plans with their reasons)."""
+    """The order's status with its items and plans (plans with their reasons), and its
+    order-status event (``event``: None until the order ended, with ``sent_date`` None
+    until the relay published it)."""
     params = {"order_id": order_id}
     with conn.cursor(row_factory=dict_row) as cur:
         order = cur.execute(query("orders", "get_order_status"), params).fetchone()
@@ -222,7 +224,15 @@ def order_status(conn: psycopg.Connection[Any], order_id: uuid.UUID | str) -> di
             raise InvalidRequest(f"no order {order_id}")
         items = cur.execute(query("orders", "get_order_items"), params).fetchall()
         plans = cur.execute(query("orders", "get_order_item_plans"), params).fetchall()
-    return {**order, "items": items, "plans": plans}
+        event = cur.execute(query("orders", "get_order_status_event"), params).fetchone()
+    summary = None
+    if event is not None:
+        summary = {
+            "event_id": event["event_id"],
+            "created_date": event["created_date"],
+            "sent_date": event["sent_date"],
+        }
+    return {**order, "items": items, "plans": plans, "event": summary}
 
 
 __all__ = [

@@ -173,6 +173,8 @@ def test_a_name_held_fails_the_order_at_placing_with_one_status_event(db: Conn) 
     assert status["status"] == "failed"
     assert {p["status"] for p in status["plans"]} == {"failed"}
     assert all(p["result_message"].startswith("order failed at placing") for p in status["plans"])
+    assert status["event"] is not None
+    assert status["event"]["sent_date"] is None  # written; no relay runs here
     assert scalar(db, "SELECT count(*) FROM orders.request_outbox") == 1  # the first order's
     event = fetch_one(
         db,
@@ -587,6 +589,12 @@ def test_the_order_commands_place_refuse_and_show(
     shown = json.loads(out)
     assert shown["status"] == "processing"
     assert [p["status"] for p in shown["plans"]] == ["processing", "new", "new"]
+    assert shown["event"] is None
+    code, out, _ = run("order", "show", placed["order_id"])
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "  order-status event: not yet (the order has not ended, or a plan still runs)"
+    )
     with psycopg.connect(provisioning_db) as conn:
         assert conn.execute('SELECT count(*) FROM orders."order"').fetchone() == (2,)
     code, out, _ = run("order", "renew", "cli-one.com", *who, "--period", "2")
