@@ -43,6 +43,7 @@ from provisioning import cli
 from provisioning.errors import InvalidRequest
 from provisioning.settings import Settings
 from provisioning.sqlfiles import query
+from provisioning.topics import pipeline_topics
 from schemas.codec import SingleObjectCodec
 from schemas.requests import ORDER_STATUS
 from tests.conftest import TopicFactory, unique_name
@@ -600,3 +601,11 @@ def test_the_order_commands_place_refuse_and_show(
     code, out, _ = run("order", "renew", "cli-one.com", *who, "--period", "2")
     assert code == 0
     assert out.endswith("1 plan(s) in 1 stage(s), 1 requested now\n")
+
+
+def test_the_order_status_topic_is_created_with_the_others_without_a_dlq() -> None:
+    settings = Settings(topic_order_status="my.order-status")
+    topics = pipeline_topics(settings)
+    assert "my.order-status" in topics
+    assert settings.dlq_topic("my.order-status") not in topics  # nothing here consumes it
+    assert len(topics) == len(set(topics)) == 7
