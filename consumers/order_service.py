@@ -6,6 +6,12 @@ the plans it names through `orders.apply_outcome`, once per event_id: a replayed
 or duplicated outcome changes nothing. A plan's status rolls up into its item
 and its order, and a completed plan releases the item's next stage of requests.
 
+When an outcome ends an order (final, no plan still running), the database
+writes the order's one OrderStatus event into orders.status_outbox in the same
+transaction (trigger trg_50_order_status); the relay publishes it to
+PROVISIONING_TOPIC_ORDER_STATUS. A duplicate outcome changes no plan, so it
+never writes a second one.
+
 Outcomes without plans (requests from other components than the order service)
 are counted and skipped. An outcome changes only plans that asked for its
 request (same request_id, same tenant_customer); any other plan it names is

@@ -12,7 +12,10 @@
 --                               data; cannot insert provisions.
 --   provisioning_relay          publishes the outbox: SELECT, UPDATE (sent_date);
 --                               counts and parks rows it cannot publish.
---   provisioning_order_service  the orders schema and orders.apply_outcome().
+--   provisioning_order_service  the orders schema, orders.apply_outcome() and
+--                               placing orders (orders.unavailable_domains(),
+--                               orders.fail_unrequested()); reads the
+--                               order-status outbox the triggers write.
 --   provisioning_requester      asks for provision actions through the request
 --                               outbox (producers/outbox.py): INSERT on four
 --                               columns of action_request_outbox, nothing else.
@@ -69,6 +72,9 @@ REVOKE ALL ON FUNCTION job_reclaim_expired(INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION provision_reject(UUID, UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT) FROM PUBLIC;
 REVOKE ALL ON FUNCTION orders.apply_outcome(UUID, UUID, UUID[], TEXT, TEXT, JSONB) FROM PUBLIC;
 REVOKE ALL ON FUNCTION orders.release_plans(UUID) FROM PUBLIC;
+REVOKE ALL ON FUNCTION orders.emit_order_status(UUID) FROM PUBLIC;
+REVOKE ALL ON FUNCTION orders.fail_unrequested(UUID, TEXT) FROM PUBLIC;
+REVOKE ALL ON FUNCTION orders.unavailable_domains(TEXT[]) FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA public TO provisioning_ingest, provisioning_executor,
                                 provisioning_relay, provisioning_order_service,
@@ -107,6 +113,7 @@ GRANT SELECT, UPDATE (sent_date) ON outbox TO provisioning_relay;
 GRANT USAGE ON SCHEMA orders TO provisioning_relay;
 GRANT SELECT, UPDATE (sent_date) ON orders.request_outbox TO provisioning_relay;
 GRANT SELECT, UPDATE (sent_date) ON action_request_outbox TO provisioning_relay;
+GRANT SELECT, UPDATE (sent_date) ON orders.status_outbox TO provisioning_relay;
 -- the failed attempts of a row, and parking it (producers/relay.py)
 GRANT SELECT, INSERT, UPDATE, DELETE ON outbox_parked TO provisioning_relay;
 
@@ -118,8 +125,13 @@ GRANT SELECT ON orders.order_status, orders.order_item_status, orders.order_item
 GRANT SELECT, INSERT, UPDATE ON orders."order", orders.order_item, orders.order_item_plan
    TO provisioning_order_service;
 GRANT EXECUTE ON FUNCTION orders.apply_outcome(UUID, UUID, UUID[], TEXT, TEXT, JSONB),
-                          orders.release_plans(UUID)
+                          orders.release_plans(UUID),
+                          orders.fail_unrequested(UUID, TEXT),
+                          orders.unavailable_domains(TEXT[])
    TO provisioning_order_service;
+-- the order-status outbox is written by the status triggers (SECURITY DEFINER,
+-- orders.emit_order_status); the order service may read it, not write it
+GRANT SELECT ON orders.status_outbox TO provisioning_order_service;
 
 -- requester: writes requests into the outbox, in its own transaction; cannot read
 -- them back, mark them sent or choose their id or dates

@@ -11,6 +11,7 @@
 -- migration migrations/0005_security.sql sha256:0a2b73312af71f8675f677772259ef6ac822a027a056260500437105c0db3e6a
 -- migration migrations/0006_action_request_outbox.sql sha256:fb9b102d414a01c3300038d475cb26c9dc7a2bb7d9551a78a2128dac1ebb1b56
 -- migration migrations/0007_request_ids.sql sha256:b5388c58d0f7888064e7dd73b7ee5e09573338912dcfdae4cac5f7c4b320eaf3
+-- migration migrations/0009_order_status_outbox.sql sha256:33df9305c0a39a231b26ec51c6edb5db8f2ec7f67ccbb609c9867184b60cf935
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
@@ -304,6 +305,35 @@ CREATE SEQUENCE orders.request_outbox_id_seq
 --
 
 ALTER SEQUENCE orders.request_outbox_id_seq OWNED BY orders.request_outbox.id;
+
+--
+-- Name: status_outbox; Type: TABLE; Schema: orders; Owner: -
+--
+
+CREATE TABLE orders.status_outbox (
+    id bigint NOT NULL,
+    event_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    order_id uuid NOT NULL,
+    message_key text NOT NULL,
+    event jsonb NOT NULL,
+    traceparent text,
+    created_date timestamp with time zone DEFAULT now() NOT NULL,
+    sent_date timestamp with time zone,
+    CONSTRAINT status_outbox_event_check CHECK ((jsonb_typeof(event) = 'object'::text))
+);
+
+--
+-- Name: status_outbox_id_seq; Type: SEQUENCE; Schema: orders; Owner: -
+--
+
+ALTER TABLE orders.status_outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME orders.status_outbox_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: accreditation; Type: TABLE; Schema: public; Owner: -
@@ -752,7 +782,7 @@ CREATE TABLE public.outbox_parked (
     last_failed_date timestamp with time zone DEFAULT now() NOT NULL,
     parked_date timestamp with time zone,
     CONSTRAINT outbox_parked_attempts_check CHECK ((attempts > 0)),
-    CONSTRAINT outbox_parked_outbox_check CHECK ((outbox = ANY (ARRAY['outcomes'::text, 'order-requests'::text, 'action-requests'::text])))
+    CONSTRAINT outbox_parked_outbox_check CHECK ((outbox = ANY (ARRAY['outcomes'::text, 'order-requests'::text, 'action-requests'::text, 'order-status'::text])))
 );
 
 --
@@ -1699,6 +1729,27 @@ ALTER TABLE ONLY orders.request_outbox
     ADD CONSTRAINT request_outbox_request_id_key UNIQUE (request_id);
 
 --
+-- Name: status_outbox status_outbox_event_id_key; Type: CONSTRAINT; Schema: orders; Owner: -
+--
+
+ALTER TABLE ONLY orders.status_outbox
+    ADD CONSTRAINT status_outbox_event_id_key UNIQUE (event_id);
+
+--
+-- Name: status_outbox status_outbox_order_id_key; Type: CONSTRAINT; Schema: orders; Owner: -
+--
+
+ALTER TABLE ONLY orders.status_outbox
+    ADD CONSTRAINT status_outbox_order_id_key UNIQUE (order_id);
+
+--
+-- Name: status_outbox status_outbox_pkey; Type: CONSTRAINT; Schema: orders; Owner: -
+--
+
+ALTER TABLE ONLY orders.status_outbox
+    ADD CONSTRAINT status_outbox_pkey PRIMARY KEY (id);
+
+--
 -- Name: accreditation accreditation_name_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2059,6 +2110,12 @@ CREATE INDEX order_tenant_customer_idx ON orders."order" USING btree (tenant_cus
 CREATE INDEX request_outbox_unsent_idx ON orders.request_outbox USING btree (id) WHERE (sent_date IS NULL);
 
 --
+-- Name: status_outbox_unsent_idx; Type: INDEX; Schema: orders; Owner: -
+--
+
+CREATE INDEX status_outbox_unsent_idx ON orders.status_outbox USING btree (id) WHERE (sent_date IS NULL);
+
+--
 -- Name: accreditation_tld_tld_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2337,6 +2394,13 @@ ALTER TABLE ONLY orders."order"
 
 ALTER TABLE ONLY orders.request_outbox
     ADD CONSTRAINT request_outbox_order_item_plan_id_fkey FOREIGN KEY (order_item_plan_id) REFERENCES orders.order_item_plan(id);
+
+--
+-- Name: status_outbox status_outbox_order_id_fkey; Type: FK CONSTRAINT; Schema: orders; Owner: -
+--
+
+ALTER TABLE ONLY orders.status_outbox
+    ADD CONSTRAINT status_outbox_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders."order"(id);
 
 --
 -- Name: accreditation accreditation_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -1,17 +1,24 @@
 """Placing orders: the order service's side of the pipeline.
 
 An order has items (``create domain example.com``), and each item has plans, one
-provision request each (the registrant contact, the name servers, the domain).
-:func:`place_order` records the order, its items and plans in the ``orders``
-schema and, **in the same transaction**, puts the first stage of each item's
-requests into the order service's outbox (``orders.request_outbox``). The relay
-publishes them to the orders topic. So an order is never recorded without its
-requests, nor a request sent for an order that was not recorded.
+provision request each (the registrant contact, the name servers, the domain);
+``producers/order_items.py`` builds the items of every kind. :func:`place_order`
+records the order, its items and plans in the ``orders`` schema and, **in the
+same transaction**, puts the first stage of each item's requests into the order
+service's outbox (``orders.request_outbox``). The relay publishes them to the
+orders topic. So an order is never recorded without its requests, nor a request
+sent for an order that was not recorded.
 
 Plans run in stages: stage n+1 is requested when every plan of stage n completed
 (the database does it when the outcome arrives), because a domain can only
-name contacts and hosts that exist. A failed plan fails its item and order, and
-the plans never requested fail with it, naming the plan that failed.
+name contacts and hosts that exist. A failed plan fails the whole order: every
+plan not yet requested fails with it, naming the plan that failed and why.
+
+Up-front failure: a domain to register that is not available (held in the
+database, a request for it pending, another order registering it; or, given
+``check_availability``, taken at the registry) fails the order at placing. It is
+recorded failed with the reason, nothing is requested (no contact or host is
+created), and its order-status event is written at once.
 
 Example:
 
@@ -23,39 +30,33 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import json
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
+from producers.order_items import (
+    Contact,
+    Item,
+    Plan,
+    contact_item,
+    delete_item,
+    domain_item,
+    renew_item,
+    restore_item,
+    ssl_item,
+    transfer_item,
+    update_item,
+)
 from provisioning.errors import InvalidRequest
-from provisioning.settings import load_settings
 from provisioning.sqlfiles import query
 from schemas.codec import SingleObjectCodec
 from schemas.requests import ACTIONS, REQUEST, build_request, object_key, to_avro
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One provision request of an item, and the stage it runs in."""
-
-    action: str  # the provision table
-    payload: Mapping[str, Any]
-    stage: int = 1
-
-
-@dataclass(frozen=True)
-class Item:
-    product: str  # domain, ssl, ...
-    action: str  # create, renew, transfer_in, ...
-    object_name: str
-    plans: Sequence[Plan]
 
 
 @dataclass(frozen=True)
@@ -65,56 +66,11 @@ class PlacedOrder:
     plan_ids: list[uuid.UUID]
     request_ids: list[uuid.UUID]
     released: int  # requests put in the outbox now (the first stage)
+    status: str = "processing"  # or failed: refused at placing, nothing requested
+    reason: str | None = None  # why it failed at placing
 
 
-@dataclass(frozen=True)
-class Contact:
-    """A registrant/admin/tech/billing contact to create with the domain."""
-
-    handle: str
-    name: str
-    email: str
-    city: str
-    country_code: str
-    extra: Mapping[str, Any] = field(default_factory=dict)  # organization, phone, street1, ...
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "handle": self.handle,
-            "name": self.name,
-            "email": self.email,
-            "city": self.city,
-            "country_code": self.country_code,
-            **self.extra,
-        }
-
-
-def domain_item(
-    name: str,
-    *,
-    period: int = 1,
-    registrant: Contact | None = None,
-    nameservers: Sequence[str] = (),
-    create_hosts: bool = False,
-) -> Item:
-    """Register ``name``: first its contact and (optionally) its hosts, then the domain."""
-    first: list[Plan] = []
-    if registrant is not None:
-        first.append(Plan("provision_contact", registrant.payload()))
-    if create_hosts:
-        first += [Plan("provision_host", {"name": host}) for host in nameservers]
-    handle = registrant.handle if registrant is not None else None
-    domain = {
-        "name": name,
-        "registration_period": period,
-        "registrant": handle,
-        "admin_contact": handle,
-        "tech_contact": handle,
-        "billing_contact": handle,
-        "nameservers": list(nameservers),
-    }
-    stage = 2 if first else 1
-    return Item("domain", "create", name, [*first, Plan("provision_domain", domain, stage)])
+Availability = Callable[[Sequence[str]], Mapping[str, bool]]
 
 
 def _json(value: object) -> str:
@@ -126,6 +82,29 @@ def _json(value: object) -> str:
     return json.dumps(value, default=default)
 
 
+def unavailable(conn: psycopg.Connection[Any], names: Sequence[str]) -> dict[str, str]:
+    """The names of ``names`` the database says cannot be registered now, with the
+    reason (``orders.unavailable_domains``: held, pending, another order's)."""
+    if not names:
+        return {}
+    return {
+        str(row[0]): str(row[1])
+        for row in conn.execute(query("orders", "unavailable_domains"), {"names": list(names)})
+    }
+
+
+def taken_at_registry(check_availability: Availability, names: Sequence[str]) -> dict[str, str]:
+    """The names of ``names`` the registry's availability check answers taken."""
+    if not names:
+        return {}
+    answers = check_availability(list(names))
+    return {
+        name: f"domain {name} is not available: the registry answers it is taken"
+        for name in names
+        if not answers.get(name, False)
+    }
+
+
 def place_order(
     conn: psycopg.Connection[Any],
     *,
@@ -134,12 +113,17 @@ def place_order(
     items: Sequence[Item],
     metadata: Mapping[str, str] | None = None,
     traceparent: str | None = None,
+    check_availability: Availability | None = None,
 ) -> PlacedOrder:
     """Record the order and the requests of its first stage, in one transaction.
 
     Every request is built and encoded before anything is written, so a request
-    that cannot be a valid message (InvalidRequest) leaves nothing behind.
+    that cannot be a valid message (InvalidRequest) leaves nothing behind. A domain
+    to register that is not available fails the order here: recorded failed, with
+    the reason on every plan, nothing requested (see the module's doc).
     """
+    if not items:
+        raise InvalidRequest("an order needs at least one item")
     codec = SingleObjectCodec()
     order_id = uuid.uuid4()
     item_ids, plan_ids, request_ids = [], [], []
@@ -154,7 +138,7 @@ def place_order(
                     "action": plan.action,
                     "request_id": request_id,
                     "tenant_customer_id": tenant_customer_id,
-                    "accreditation": accreditation,
+                    "accreditation": item.accreditation or accreditation,
                     "payload": plan.payload,
                     "order_item_plan_ids": [plan_id],
                     "order_metadata": {
@@ -183,8 +167,14 @@ def place_order(
         item_ids.append(item_id)
         rows.append((item_id, item, plans))
 
+    registering = [i.object_name for i in items if (i.product, i.action) == ("domain", "create")]
+    if len(set(registering)) < len(registering):
+        raise InvalidRequest("an order registers each domain once")
+    # the registry is asked before the transaction (a round trip), the database in it
+    at_registry = taken_at_registry(check_availability, registering) if check_availability else {}
     released = 0
     with conn.transaction():
+        taken = {**at_registry, **unavailable(conn, registering)}
         conn.execute(
             query("orders", "create_order"),
             {
@@ -206,6 +196,16 @@ def place_order(
             )
             for plan_row in plans:
                 conn.execute(query("orders", "create_order_item_plan"), plan_row)
+        if taken:
+            reason = "; ".join(taken[name] for name in registering if name in taken)
+            conn.execute(
+                query("orders", "fail_unrequested"),
+                {"order_id": order_id, "message": f"order failed at placing: {reason}"},
+            )
+            return PlacedOrder(
+                order_id, item_ids, plan_ids, request_ids, 0, status="failed", reason=reason
+            )
+        for item_id, _, _ in rows:
             row = conn.execute(
                 query("orders", "release_plans"), {"order_item_id": item_id}
             ).fetchone()
@@ -214,7 +214,9 @@ def place_order(
 
 
 def order_status(conn: psycopg.Connection[Any], order_id: uuid.UUID | str) -> dict[str, Any]:
-    """The order's status with its items and plans (plans with their reasons)."""
+    """The order's status with its items and plans (plans with their reasons), and its
+    order-status event (``event``: None until the order ended, with ``sent_date`` None
+    until the relay published it)."""
     params = {"order_id": order_id}
     with conn.cursor(row_factory=dict_row) as cur:
         order = cur.execute(query("orders", "get_order_status"), params).fetchone()
@@ -222,91 +224,33 @@ def order_status(conn: psycopg.Connection[Any], order_id: uuid.UUID | str) -> di
             raise InvalidRequest(f"no order {order_id}")
         items = cur.execute(query("orders", "get_order_items"), params).fetchall()
         plans = cur.execute(query("orders", "get_order_item_plans"), params).fetchall()
-    return {**order, "items": items, "plans": plans}
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
-    domain = actions.add_parser(
-        "domain", help="order the registration of a domain (with its contact and hosts)"
-    )
-    domain.add_argument("name", help="the domain name, e.g. example.com")
-    domain.add_argument("--tenant-customer", required=True, help="tenant_customer id (UUID)")
-    domain.add_argument("--accreditation", required=True, help="accreditation name")
-    domain.add_argument("--period", type=int, default=1, help="years (default 1)")
-    domain.add_argument("--nameserver", action="append", default=[], help="repeat for each")
-    domain.add_argument(
-        "--create-hosts", action="store_true", help="create the name servers as host objects first"
-    )
-    contact = domain.add_argument_group("registrant (created with the domain when given)")
-    contact.add_argument("--registrant-handle")
-    contact.add_argument("--registrant-name")
-    contact.add_argument("--registrant-email")
-    contact.add_argument("--registrant-city")
-    contact.add_argument("--registrant-country", help="ISO 3166-1 alpha-2")
-    domain.set_defaults(func=_order_domain)
-    show = actions.add_parser("show", help="an order's status, items and plans")
-    show.add_argument("order_id")
-    show.set_defaults(func=_show)
-
-
-def _order_domain(args: argparse.Namespace) -> int:
-    registrant = None
-    fields = (
-        args.registrant_handle,
-        args.registrant_name,
-        args.registrant_email,
-        args.registrant_city,
-        args.registrant_country,
-    )
-    if any(fields):
-        if not all(fields):
-            raise InvalidRequest(
-                "a registrant needs --registrant-handle, -name, -email, -city and -country"
-            )
-        registrant = Contact(*fields)
-    item = domain_item(
-        args.name,
-        period=args.period,
-        registrant=registrant,
-        nameservers=args.nameserver,
-        create_hosts=args.create_hosts,
-    )
-    url = load_settings().admin_url()
-    with psycopg.connect(url) as conn:
-        order = place_order(
-            conn,
-            tenant_customer_id=args.tenant_customer,
-            accreditation=args.accreditation,
-            items=[item],
-        )
-    print(f"order {order.order_id}: {len(order.plan_ids)} plan(s), {order.released} requested now")
-    return 0
-
-
-def _show(args: argparse.Namespace) -> int:
-    url = load_settings().admin_url()
-    with psycopg.connect(url) as conn:
-        status = order_status(conn, args.order_id)
-    print(f"order {status['id']}: {status['status']}")
-    for item in status["items"]:
-        print(f"  item {item['product']} {item['action']} {item['object_name']}: {item['status']}")
-    for plan in status["plans"]:
-        reason = f" - {plan['result_message']}" if plan["result_message"] else ""
-        print(f"    plan stage {plan['stage']} {plan['action']}: {plan['status']}{reason}")
-    return 0
+        event = cur.execute(query("orders", "get_order_status_event"), params).fetchone()
+    summary = None
+    if event is not None:
+        summary = {
+            "event_id": event["event_id"],
+            "created_date": event["created_date"],
+            "sent_date": event["sent_date"],
+        }
+    return {**order, "items": items, "plans": plans, "event": summary}
 
 
 __all__ = [
+    "Availability",
     "Contact",
     "Item",
     "PlacedOrder",
     "Plan",
-    "add_arguments",
+    "contact_item",
+    "delete_item",
     "domain_item",
     "order_status",
     "place_order",
+    "renew_item",
+    "restore_item",
+    "ssl_item",
+    "taken_at_registry",
+    "transfer_item",
+    "unavailable",
+    "update_item",
 ]

@@ -36,6 +36,7 @@ GROUPS = {
     "outcomes": "outbox",
     "order-requests": "order_outbox",
     "action-requests": "action_outbox",
+    "order-status": "order_status_outbox",
 }
 
 

@@ -1,10 +1,12 @@
 """The outbox relay: publish the rows of a transactional outbox to Kafka, in id order.
 
-Three outboxes, one relay each (all by default, each in its own thread):
+Four outboxes, one relay each (all by default, each in its own thread):
   outcomes         table outbox                 -> ProvisionOutcome on PROVISIONING_TOPIC_OUTCOMES
   order-requests   table orders.request_outbox  -> ProvisionRequest on PROVISIONING_TOPIC_ORDERS
   action-requests  table action_request_outbox  -> ProvisionRequest on PROVISIONING_TOPIC_ACTIONS
                    (any component's requests: producers/outbox.py enqueue_request)
+  order-status     table orders.status_outbox   -> OrderStatus on PROVISIONING_TOPIC_ORDER_STATUS
+                   (one event per order that reached a final status)
 
 Each window is one database transaction:
 
@@ -69,11 +71,12 @@ from provisioning.service import COMPONENT_ROLES, Service
 from provisioning.settings import Settings, load_settings
 from provisioning.sqlfiles import query
 from schemas.codec import Codec, close_codec, codec_from_settings
-from schemas.requests import OUTCOME, REQUEST, build_request, to_avro
+from schemas.requests import ORDER_STATUS, OUTCOME, REQUEST, build_request, to_avro
 
 log = logging.getLogger(__name__)
 
 OUTCOME_CONTENT_TYPE = "application/vnd.provisioning.outcome+avro"
+ORDER_STATUS_CONTENT_TYPE = "application/vnd.provisioning.order-status+avro"
 
 Row = dict[str, Any]
 
@@ -118,6 +121,35 @@ def order_request_datum(row: Row) -> dict[str, Any]:
     return to_avro(build_request(request))
 
 
+def order_status_datum(row: Row) -> dict[str, Any]:
+    """An ``OrderStatus`` from a row of ``orders.status_outbox``: the event the trigger
+    stored, with the row's ids and time (so a re-sent event is the same)."""
+    event = row["event"]
+    return {
+        "event_id": str(row["event_id"]),
+        "order_id": str(row["order_id"]),
+        "tenant_customer_id": event["tenant_customer_id"],
+        "status": event["status"],
+        "metadata": {str(k): str(v) for k, v in (event.get("metadata") or {}).items()},
+        "plans": [
+            {
+                "plan_id": plan["plan_id"],
+                "order_item_id": plan["order_item_id"],
+                "product": plan["product"],
+                "item_action": plan["item_action"],
+                "object_name": plan["object_name"],
+                "action": plan["action"],
+                "stage": plan["stage"],
+                "status": plan["status"],
+                "request_id": plan.get("request_id"),
+                "message": plan.get("message"),
+            }
+            for plan in event.get("plans") or []
+        ],
+        "occurred_at": row["created_date"],
+    }
+
+
 OUTCOMES = Outbox(
     name="outcomes",
     group="outbox",
@@ -142,8 +174,16 @@ ACTION_REQUESTS = Outbox(
     datum=order_request_datum,  # the same stored-request form (producers/outbox.py)
     content_type=REQUEST_CONTENT_TYPE,
 )
+ORDER_STATUSES = Outbox(
+    name="order-status",
+    group="order_status_outbox",
+    record=ORDER_STATUS,
+    topic=lambda settings: settings.topic_order_status,
+    datum=order_status_datum,
+    content_type=ORDER_STATUS_CONTENT_TYPE,
+)
 OUTBOXES: dict[str, Outbox] = {
-    outbox.name: outbox for outbox in (OUTCOMES, ORDER_REQUESTS, ACTION_REQUESTS)
+    outbox.name: outbox for outbox in (OUTCOMES, ORDER_REQUESTS, ACTION_REQUESTS, ORDER_STATUSES)
 }
 
 
@@ -584,6 +624,8 @@ def run(args: argparse.Namespace) -> int:
 __all__ = [
     "ACTION_REQUESTS",
     "ORDER_REQUESTS",
+    "ORDER_STATUSES",
+    "ORDER_STATUS_CONTENT_TYPE",
     "OUTBOXES",
     "OUTCOMES",
     "OUTCOME_CONTENT_TYPE",
@@ -592,6 +634,7 @@ __all__ = [
     "Relay",
     "add_arguments",
     "order_request_datum",
+    "order_status_datum",
     "outcome_datum",
     "run",
     "run_together",

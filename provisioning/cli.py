@@ -44,10 +44,10 @@ EXIT_CODES = f"""exit codes:
   {EXIT_FOUND}  a check found something: pending migrations (db status), parked rows
      (outbox list), consumer lag over --max-lag (status)
 
---json: db status, dlq list, offsets reset, outbox list, stack status, status and
-config print JSON on stdout instead of text.
+--json: db status, dlq list, offsets reset, order, outbox list, stack status, status
+and config print JSON on stdout instead of text.
 Commands that change things print their plan unless given --execute: offsets reset,
-dlq redrive --all, outbox drop.
+dlq redrive --all, outbox drop, order delete.
 """
 
 
@@ -272,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
 
     from consumers import dlq, offsets, order_service, replay  # noqa: PLC0415
     from executors import worker  # noqa: PLC0415
-    from producers import orders, parked, relay  # noqa: PLC0415
+    from producers import order_cli, parked, relay  # noqa: PLC0415
     from provisioning import demo, status  # noqa: PLC0415
     from provisioning import run as run_all  # noqa: PLC0415
 
@@ -320,11 +320,12 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
-    orders.add_arguments(
+    order_cli.add_arguments(
         commands.add_parser(
             "order",
-            help="place an order (recorded with its requests in one transaction), or show one",
-            description=orders.__doc__,
+            help="place an order of any kind (domain, renew, transfer, restore, delete, "
+            "update, contact, ssl), or show one",
+            description=order_cli.HELP,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )

@@ -160,6 +160,10 @@ class Settings(BaseSettings):
     topic_orders: str = Field("provisioning.orders", description="Requests from the order service.")
     topic_actions: str = Field("provisioning.actions", description="Requests from any component.")
     topic_outcomes: str = Field("provisioning.outcomes", description="Outcome events.")
+    topic_order_status: str = Field(
+        "provisioning.order-status",
+        description="Order-status events: one per order that reached a final status.",
+    )
     dlq_suffix: str = Field(".dlq", description="Appended to a topic's name to name its DLQ.")
     dlq_max_message_bytes: int = Field(
         4 * 1024 * 1024,
@@ -330,7 +334,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{server!r} is not host:port with a port in 1..65535")
         return ",".join(servers)
 
-    @field_validator("topic_orders", "topic_actions", "topic_outcomes")
+    @field_validator("topic_orders", "topic_actions", "topic_outcomes", "topic_order_status")
     @classmethod
     def _check_topic(cls, value: str) -> str:
         allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")

@@ -2,7 +2,8 @@
 
 Ingest and the order-service consumer scale by partitions, so the topics are
 created explicitly (a broker's auto-creation would give them its default, often
-one partition): the orders, actions and outcomes topics, and their DLQs. A DLQ
+one partition): the orders, actions and outcomes topics, their DLQs, and the
+order-status topic (one OrderStatus event per final order, keyed by order id). A DLQ
 topic takes records up to ``PROVISIONING_DLQ_MAX_MESSAGE_BYTES`` (``max.message.bytes``):
 a dead letter is its original message plus headers saying why, so it is larger.
 Idempotent: existing topics are left as they are.
@@ -20,9 +21,20 @@ from provisioning.errors import ProvisioningError
 from provisioning.settings import Settings
 
 
+def consumed_topics(settings: Settings) -> list[str]:
+    """The topics the pipeline's own consumers read: each has a DLQ."""
+    return [settings.topic_orders, settings.topic_actions, settings.topic_outcomes]
+
+
 def pipeline_topics(settings: Settings) -> list[str]:
-    topics = [settings.topic_orders, settings.topic_actions, settings.topic_outcomes]
-    return topics + [settings.dlq_topic(topic) for topic in topics]
+    """Every topic of the pipeline: the consumed ones, the order-status topic (read by the
+    components that place orders, outside the pipeline: no DLQ here), the DLQs."""
+    topics = consumed_topics(settings)
+    return [
+        *topics,
+        settings.topic_order_status,
+        *(settings.dlq_topic(topic) for topic in topics),
+    ]
 
 
 def ensure_topics(
@@ -34,7 +46,7 @@ def ensure_topics(
     wanted = [t for t in pipeline_topics(settings) if t not in existing]
     if not wanted:
         return []
-    dlqs = {settings.dlq_topic(t) for t in pipeline_topics(settings)[:3]}
+    dlqs = {settings.dlq_topic(t) for t in consumed_topics(settings)}
     dlq_config = {"max.message.bytes": str(settings.dlq_max_message_bytes)}
     futures = admin.create_topics(
         [
@@ -79,4 +91,4 @@ def _wait_for_leaders(admin: AdminClient, topics: list[str], timeout: float = 30
         time.sleep(0.2)
 
 
-__all__ = ["ensure_topics", "pipeline_topics"]
+__all__ = ["consumed_topics", "ensure_topics", "pipeline_topics"]

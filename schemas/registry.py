@@ -24,7 +24,7 @@ from fastavro.schema import expand_schema, load_schema, to_parsing_canonical_for
 SCHEMA_DIR = Path(__file__).resolve().parent
 VERSION_DIR = SCHEMA_DIR / "versions"
 NAMESPACE = "provisioning"
-TOP_LEVEL = ("ProvisionRequest", "ProvisionOutcome")
+TOP_LEVEL = ("ProvisionRequest", "ProvisionOutcome", "OrderStatus")
 
 _VERSION_FILE = re.compile(r"^(?P<name>[A-Za-z]+)\.v(?P<version>\d+)\.avsc$")
 

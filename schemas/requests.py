@@ -55,6 +55,7 @@ ACTIONS: dict[str, Action] = {
 
 REQUEST = "ProvisionRequest"
 OUTCOME = "ProvisionOutcome"
+ORDER_STATUS = "OrderStatus"
 
 
 def action_of(name: object) -> Action:
@@ -132,6 +133,7 @@ def to_avro(datum: Mapping[str, Any]) -> dict[str, Any]:
 
 __all__ = [
     "ACTIONS",
+    "ORDER_STATUS",
     "OUTCOME",
     "REQUEST",
     "Action",

@@ -15,7 +15,15 @@ from fastavro import schemaless_writer
 from provisioning.errors import DecodeError, InvalidRequest, UnknownSchemaError
 from schemas.codec import MAGIC, RegistryCodec, SingleObjectCodec, schema_fingerprint
 from schemas.registry import TOP_LEVEL, canonical_form, current, expanded, released
-from schemas.requests import ACTIONS, OUTCOME, REQUEST, build_request, object_key, to_avro
+from schemas.requests import (
+    ACTIONS,
+    ORDER_STATUS,
+    OUTCOME,
+    REQUEST,
+    build_request,
+    object_key,
+    to_avro,
+)
 
 TENANT_CUSTOMER = "30000000-0000-4000-8000-000000000001"
 
@@ -116,6 +124,27 @@ def _request(action: str = "provision_domain", **extra: Any) -> dict[str, Any]:
 def _datum(record: str) -> dict[str, Any]:
     if record == REQUEST:
         return to_avro(build_request(_request()))
+    if record == ORDER_STATUS:
+        return {
+            "event_id": "40000000-0000-4000-8000-000000000003",
+            "order_id": "40000000-0000-4000-8000-000000000004",
+            "tenant_customer_id": TENANT_CUSTOMER,
+            "status": "failed",
+            "plans": [
+                {
+                    "plan_id": "40000000-0000-4000-8000-000000000005",
+                    "order_item_id": "40000000-0000-4000-8000-000000000006",
+                    "product": "domain",
+                    "item_action": "create",
+                    "object_name": "example.com",
+                    "action": "provision_domain",
+                    "stage": 1,
+                    "status": "failed",
+                    "message": "domain example.com is not available: it is registered",
+                }
+            ],
+            "occurred_at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        }
     return {
         "event_id": "40000000-0000-4000-8000-000000000001",
         "request_id": "40000000-0000-4000-8000-000000000002",

@@ -122,6 +122,7 @@ def test_export_writes_every_schema_self_contained_with_the_fingerprint_readers_
 def test_export_without_all_versions_writes_the_current_schemas_only(tmp_path: Path) -> None:
     manifest = export(tmp_path / "new" / "dir")
     assert sorted(path.name for path in (tmp_path / "new" / "dir").iterdir()) == [
+        "OrderStatus.avsc",
         "ProvisionOutcome.avsc",
         "ProvisionRequest.avsc",
         MANIFEST,

@@ -75,7 +75,7 @@ def test_status_shows_lag_backlog_and_counts_through_ingest_and_execution(
     assert counts(ingested["rejections"], "type") == {("provision_domain",): 1}
     backlog = {row["outbox"]: row["unsent"] for row in ingested["outboxes"]}
     # the rejection's failed outcome
-    assert backlog == {"outcomes": 1, "order-requests": 0, "action-requests": 0}
+    assert backlog == {"outcomes": 1, "order-requests": 0, "action-requests": 0, "order-status": 0}
     assert ingested["orders"] == []
 
     backend = SandboxBackend(provisioning_db)

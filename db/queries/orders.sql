@@ -15,9 +15,11 @@ VALUES (COALESCE(%(id)s::UUID, gen_random_uuid()), %(tenant_customer_id)s::UUID,
 RETURNING id;
 
 -- name: create_order_item
-INSERT INTO orders.order_item (id, order_id, product, action, object_name)
+-- created_date: the clock, not the transaction's start, so an order's items keep
+-- the order they were placed in (order_status and the order-status event list them so).
+INSERT INTO orders.order_item (id, order_id, product, action, object_name, created_date)
 VALUES (COALESCE(%(id)s::UUID, gen_random_uuid()), %(order_id)s::UUID, %(product)s, %(action)s,
-        %(object_name)s)
+        %(object_name)s, clock_timestamp())
 RETURNING id;
 
 -- name: create_order_item_plan
@@ -81,3 +83,19 @@ SELECT r.event_id, r.request_id, a.applied, a.refused
          ORDER BY x.ord) AS r
   CROSS JOIN LATERAL orders.apply_outcome(r.event_id, r.request_id, r.plan_ids, r.status,
                                           r.message, r.data) AS a
+
+
+-- name: unavailable_domains
+-- The names of %(names)s that cannot be registered now, with the reason (held,
+-- pending, or being registered by another order).
+SELECT u.name, u.reason FROM orders.unavailable_domains(%(names)s::TEXT[]) AS u;
+
+-- name: fail_unrequested
+-- Fail the order's plans not yet requested, with %(message)s as the reason.
+SELECT orders.fail_unrequested(%(order_id)s::UUID, %(message)s) AS failed;
+
+-- name: get_order_status_event
+-- The order's OrderStatus event, once it was written (orders.emit_order_status).
+SELECT event_id, order_id, event, created_date, sent_date
+  FROM orders.status_outbox
+ WHERE order_id = %(order_id)s::UUID;

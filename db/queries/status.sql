@@ -29,6 +29,14 @@ SELECT 'action-requests',
        (SELECT count(*) FROM outbox_parked
          WHERE outbox = 'action-requests' AND parked_date IS NOT NULL)
   FROM action_request_outbox
+ WHERE sent_date IS NULL
+UNION ALL
+SELECT 'order-status',
+       count(*),
+       EXTRACT(EPOCH FROM now() - min(created_date))::DOUBLE PRECISION,
+       (SELECT count(*) FROM outbox_parked
+         WHERE outbox = 'order-status' AND parked_date IS NOT NULL)
+  FROM orders.status_outbox
  WHERE sent_date IS NULL;
 
 -- name: jobs_by_type_and_status

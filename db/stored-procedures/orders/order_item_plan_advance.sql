@@ -1,6 +1,7 @@
 -- AFTER UPDATE OF status_id on orders.order_item_plan: a completed plan may
--- release the item's next stage; a failed plan means the item's plans not yet
--- requested never will be, so they fail too, naming the plan that failed.
+-- release the item's next stage; a failed plan fails the whole order, so the
+-- order's plans not yet requested (of every item) never will be: they fail
+-- too, naming the plan that failed and its reason (orders.fail_unrequested).
 CREATE OR REPLACE FUNCTION orders.order_item_plan_advance()
 RETURNS TRIGGER
 LANGUAGE plpgsql
@@ -18,13 +19,11 @@ BEGIN
     IF v_status = 'completed' THEN
         PERFORM orders.release_plans(NEW.order_item_id);
     ELSE
-        UPDATE orders.order_item_plan p
-           SET status_id = tc_id_from_name('orders.order_item_plan_status', 'failed'),
-               result_message = format('not requested: plan %s (%s) failed', NEW.id, NEW.action)
-         WHERE p.order_item_id = NEW.order_item_id
-           AND p.requested_date IS NULL
-           AND p.request IS NOT NULL
-           AND p.status_id = tc_id_from_name('orders.order_item_plan_status', 'new');
+        -- the whole order fails: no plan of it not yet requested ever will be
+        PERFORM orders.fail_unrequested(
+            (SELECT order_id FROM orders.order_item WHERE id = NEW.order_item_id),
+            format('not requested: plan %s (%s) failed', NEW.id, NEW.action)
+                || COALESCE(': ' || NEW.result_message, ''));
     END IF;
     RETURN NULL;
 END;

@@ -4,7 +4,8 @@
 -- completed. Returns how many requests it wrote. Callers lock the item first
 -- (order placement owns it; orders.order_item_plan_advance takes FOR UPDATE),
 -- so two plans completing at once release the next stage once. Plans without a
--- request are published by whoever created them, and are left alone.
+-- request are published by whoever created them, and are left alone; so are
+-- plans that failed without being requested (their order failed).
 CREATE OR REPLACE FUNCTION orders.release_plans(p_order_item_id UUID)
 RETURNS INT
 LANGUAGE plpgsql
@@ -17,7 +18,8 @@ DECLARE
 BEGIN
     SELECT min(p.stage) INTO v_stage
       FROM orders.order_item_plan p
-     WHERE p.order_item_id = p_order_item_id AND p.requested_date IS NULL AND p.request IS NOT NULL;
+     WHERE p.order_item_id = p_order_item_id AND p.requested_date IS NULL AND p.request IS NOT NULL
+       AND p.status_id = tc_id_from_name('orders.order_item_plan_status', 'new');
     IF v_stage IS NULL THEN
         RETURN 0;
     END IF;
@@ -36,13 +38,15 @@ BEGIN
        AND p.stage = v_stage
        AND p.requested_date IS NULL
        AND p.request IS NOT NULL
+       AND p.status_id = tc_id_from_name('orders.order_item_plan_status', 'new')
      ORDER BY p.position, p.created_date, p.id;
     GET DIAGNOSTICS v_released = ROW_COUNT;
     UPDATE orders.order_item_plan
        SET requested_date = now(),
            status_id = tc_id_from_name('orders.order_item_plan_status', 'processing')
      WHERE order_item_id = p_order_item_id AND stage = v_stage AND requested_date IS NULL
-       AND request IS NOT NULL;
+       AND request IS NOT NULL
+       AND status_id = tc_id_from_name('orders.order_item_plan_status', 'new');
     IF v_released > 0 THEN
         PERFORM pg_notify('order_request_outbox', p_order_item_id::TEXT);
     END IF;
