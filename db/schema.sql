@@ -11,7 +11,7 @@
 -- migration migrations/0005_security.sql sha256:0a2b73312af71f8675f677772259ef6ac822a027a056260500437105c0db3e6a
 -- migration migrations/0006_action_request_outbox.sql sha256:fb9b102d414a01c3300038d475cb26c9dc7a2bb7d9551a78a2128dac1ebb1b56
 -- migration migrations/0007_request_ids.sql sha256:b5388c58d0f7888064e7dd73b7ee5e09573338912dcfdae4cac5f7c4b320eaf3
--- migration migrations/0009_order_status_outbox.sql sha256:33df9305c0a39a231b26ec51c6edb5db8f2ec7f67ccbb609c9867184b60cf935
+-- migration migrations/0008_order_status_outbox.sql sha256:4fb3b72cabf3d67ac22ace467ca72a3c7c4758f7001488ec5388f0639208ed23
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
