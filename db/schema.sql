@@ -11,6 +11,7 @@
 -- migration migrations/0005_security.sql sha256:0a2b73312af71f8675f677772259ef6ac822a027a056260500437105c0db3e6a
 -- migration migrations/0006_action_request_outbox.sql sha256:fb9b102d414a01c3300038d475cb26c9dc7a2bb7d9551a78a2128dac1ebb1b56
 -- migration migrations/0007_request_ids.sql sha256:b5388c58d0f7888064e7dd73b7ee5e09573338912dcfdae4cac5f7c4b320eaf3
+-- migration migrations/0010_pending_transfers.sql sha256:bd61d7555141220aa2f16e4d9bbf674c9c078e5258783ca155eafd3f3351b9cb
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
@@ -2107,6 +2108,12 @@ CREATE INDEX contact_tenant_customer_idx ON public.contact USING btree (tenant_c
 CREATE UNIQUE INDEX domain_live_name_idx ON public.domain USING btree (name) WHERE (status <> 'deleted'::text);
 
 --
+-- Name: domain_redemption_end_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX domain_redemption_end_idx ON public.domain USING btree (redemption_end_date) WHERE (status = 'redemption'::text);
+
+--
 -- Name: domain_tenant_customer_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2149,10 +2156,10 @@ CREATE INDEX job_reference_idx ON public.job USING btree (reference_id);
 CREATE INDEX outbox_parked_key_idx ON public.outbox_parked USING btree (outbox, message_key, row_id) WHERE (parked_date IS NOT NULL);
 
 --
--- Name: outbox_provision_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: outbox_provision_status_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX outbox_provision_id_idx ON public.outbox USING btree (provision_id) WHERE (provision_id IS NOT NULL);
+CREATE UNIQUE INDEX outbox_provision_status_idx ON public.outbox USING btree (provision_id, status) WHERE (provision_id IS NOT NULL);
 
 --
 -- Name: outbox_request_id_idx; Type: INDEX; Schema: public; Owner: -

@@ -78,13 +78,15 @@ def renew_domain(job: Job, backend: Backend) -> dict[str, Any]:
 
 
 def transfer_domain(job: Job, backend: Backend) -> dict[str, Any]:
+    """The registry's new auth code goes into the result (``secrets=True``): the completion
+    stores it in the domain row and removes it from the job's and the provision's result."""
     return backend.transfer_domain(
         registrar=job.registrar,
         client_ref=job.client_ref,
         name=job.field("name"),
         auth_info=job.field("auth_info"),
         period=int(job.field("period")),
-    ).to_result()
+    ).to_result(secrets=True)
 
 
 def restore_domain(job: Job, backend: Backend) -> dict[str, Any]:
