@@ -43,7 +43,7 @@ _OUTCOMES = {
 }
 
 
-def _resolution(message: TransferMessage) -> tuple[str, dict[str, Any], str] | None:
+def resolution(message: TransferMessage) -> tuple[str, dict[str, Any], str] | None:
     """(status, result, message) for provision_domain_transfer_resolve; None when the
     message does not end a transfer (still pending, or unknown)."""
     status = _OUTCOMES.get(message.status)
@@ -68,9 +68,9 @@ def poll_transfers(
         counts["poll_errors"] += 1
         return
     for message in messages:
-        resolution = _resolution(message)
-        if resolution is not None and message.gaining_registrar == registrar:
-            status, result, text = resolution
+        settle = resolution(message)
+        if settle is not None and message.gaining_registrar == registrar:
+            status, result, text = settle
             row = conn.execute(
                 query("registry_poll", "resolve_transfer"),
                 {
@@ -122,4 +122,4 @@ def accreditations(conn: psycopg.Connection[DictRow]) -> list[str]:
     return [str(row["name"]) for row in rows]
 
 
-__all__ = ["SWEEP_LIMIT", "accreditations", "end_redemptions", "poll_transfers"]
+__all__ = ["SWEEP_LIMIT", "accreditations", "end_redemptions", "poll_transfers", "resolution"]

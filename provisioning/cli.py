@@ -182,7 +182,7 @@ def _db_status(args: argparse.Namespace) -> int:
     return EXIT_FOUND if pending else EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one registration per command
     parser = argparse.ArgumentParser(
         prog="provisioning",
         description="Kafka-driven provisioning pipeline. Settings come from PROVISIONING_* "
@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     from consumers import dlq, offsets, order_service, replay  # noqa: PLC0415
-    from executors import worker  # noqa: PLC0415
+    from executors import sandbox_registry, worker  # noqa: PLC0415
     from producers import orders, parked, relay  # noqa: PLC0415
     from provisioning import demo, status  # noqa: PLC0415
     from provisioning import run as run_all  # noqa: PLC0415
@@ -344,6 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
             "run",
             help="run every component, each its own process, restarted if it dies",
             description=run_all.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    sandbox_registry.add_arguments(
+        commands.add_parser(
+            "sandbox",
+            help="the sandbox registry's operator: decide a pending transfer",
+            description=sandbox_registry.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
