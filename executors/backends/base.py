@@ -120,8 +120,9 @@ class DomainInfo(_Info):
     # the registry answered "pending" (EPP 1001): the action completes later, announced
     # by a poll message (a transfer waiting for the losing registrar)
     pending: bool = False
-    # the auth code the registry set (after a completed transfer): a secret
-    auth_info: str | None = None
+    # the auth code the registry set (after a completed transfer): a secret, kept out
+    # of repr() so no log line of an info prints it
+    auth_info: str | None = field(default=None, repr=False)
 
     def to_result(self, *, secrets: bool = False) -> dict[str, Any]:
         result = super().to_result(secrets=secrets)
