@@ -56,6 +56,7 @@ from executors.backends.base import (
     DeleteInfo,
     DomainInfo,
     ObjectInfo,
+    TransferInfo,
     TransferMessage,
 )
 from executors.handlers import Job
@@ -147,6 +148,11 @@ class UnusedBackend:
         key_type: str | None,
         validity_days: int,
     ) -> CertificateInfo:
+        raise self._unused()
+
+    def transfer_domain_action(
+        self, *, registrar: str, client_ref: str, name: str, op: str
+    ) -> TransferInfo:
         raise self._unused()
 
     def poll_transfers(self, *, registrar: str) -> list[TransferMessage]:

@@ -11,7 +11,7 @@
 -- migration migrations/0005_security.sql sha256:0a2b73312af71f8675f677772259ef6ac822a027a056260500437105c0db3e6a
 -- migration migrations/0006_action_request_outbox.sql sha256:fb9b102d414a01c3300038d475cb26c9dc7a2bb7d9551a78a2128dac1ebb1b56
 -- migration migrations/0007_request_ids.sql sha256:b5388c58d0f7888064e7dd73b7ee5e09573338912dcfdae4cac5f7c4b320eaf3
--- migration migrations/0010_pending_transfers.sql sha256:bd61d7555141220aa2f16e4d9bbf674c9c078e5258783ca155eafd3f3351b9cb
+-- migration migrations/0010_pending_transfers.sql sha256:7a7eb629b293858dad6c4c275d59626da81bd9f6903d0e3a26d50f159c733728
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
@@ -860,6 +860,20 @@ CREATE TABLE public.provision_domain_transfer (
 INHERITS (class.audit_trail, class.provision);
 
 --
+-- Name: provision_domain_transfer_action; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.provision_domain_transfer_action (
+    name public.fqdn NOT NULL,
+    op text NOT NULL,
+    accreditation_tld_id uuid NOT NULL,
+    domain_id uuid,
+    transfer_id uuid,
+    CONSTRAINT provision_domain_transfer_action_name_check CHECK (public.tc_is_fqdn((name)::text))
+)
+INHERITS (class.audit_trail, class.provision);
+
+--
 -- Name: provision_domain_update; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1422,6 +1436,42 @@ ALTER TABLE ONLY public.provision_domain_transfer ALTER COLUMN id SET DEFAULT ge
 ALTER TABLE ONLY public.provision_domain_transfer ALTER COLUMN attempt_count SET DEFAULT 0;
 
 --
+-- Name: provision_domain_transfer_action created_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN created_date SET DEFAULT now();
+
+--
+-- Name: provision_domain_transfer_action updated_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN updated_date SET DEFAULT now();
+
+--
+-- Name: provision_domain_transfer_action created_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN created_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_domain_transfer_action updated_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN updated_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_domain_transfer_action id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN id SET DEFAULT gen_random_uuid();
+
+--
+-- Name: provision_domain_transfer_action attempt_count; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN attempt_count SET DEFAULT 0;
+
+--
 -- Name: provision_domain_update created_date; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1924,6 +1974,13 @@ ALTER TABLE ONLY public.provision_domain_restore
     ADD CONSTRAINT provision_domain_restore_pkey PRIMARY KEY (id);
 
 --
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_pkey PRIMARY KEY (id);
+
+--
 -- Name: provision_domain_transfer provision_domain_transfer_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2232,6 +2289,18 @@ CREATE INDEX provision_domain_restore_name_idx ON public.provision_domain_restor
 --
 
 CREATE UNIQUE INDEX provision_domain_restore_request_id_idx ON public.provision_domain_restore USING btree (request_id);
+
+--
+-- Name: provision_domain_transfer_action_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_domain_transfer_action_name_idx ON public.provision_domain_transfer_action USING btree (name);
+
+--
+-- Name: provision_domain_transfer_action_request_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX provision_domain_transfer_action_request_id_idx ON public.provision_domain_transfer_action USING btree (request_id);
 
 --
 -- Name: provision_domain_transfer_name_idx; Type: INDEX; Schema: public; Owner: -
@@ -2661,6 +2730,48 @@ ALTER TABLE ONLY public.provision_domain_transfer
     ADD CONSTRAINT provision_domain_transfer_accreditation_tld_id_fkey FOREIGN KEY (accreditation_tld_id) REFERENCES public.accreditation_tld(id);
 
 --
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_accreditation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_accreditation_id_fkey FOREIGN KEY (accreditation_id) REFERENCES public.accreditation(id);
+
+--
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_accreditation_tld_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_accreditation_tld_id_fkey FOREIGN KEY (accreditation_tld_id) REFERENCES public.accreditation_tld(id);
+
+--
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_domain_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_domain_id_fkey FOREIGN KEY (domain_id) REFERENCES public.domain(id);
+
+--
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.job(id) DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_status_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_status_id_fkey FOREIGN KEY (status_id) REFERENCES public.provision_status(id);
+
+--
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_tenant_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_tenant_customer_id_fkey FOREIGN KEY (tenant_customer_id) REFERENCES public.tenant_customer(id);
+
+--
 -- Name: provision_domain_transfer provision_domain_transfer_domain_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2855,6 +2966,7 @@ INSERT INTO public.job_type (name, descr, reference_table, completion_function, 
     ('provision_domain_renew', 'renew a domain', 'provision_domain_renew', 'provision_domain_renew_complete', '5'),
     ('provision_domain_restore', 'restore a domain from redemption', 'provision_domain_restore', 'provision_domain_restore_complete', '5'),
     ('provision_domain_transfer', 'transfer a domain in', 'provision_domain_transfer', 'provision_domain_transfer_complete', '5'),
+    ('provision_domain_transfer_action', 'cancel or reject a pending transfer', 'provision_domain_transfer_action', 'provision_domain_transfer_action_complete', '5'),
     ('provision_domain_update', 'update a domain', 'provision_domain_update', 'provision_domain_update_complete', '5'),
     ('provision_host', 'create a host at the registry', 'provision_host', 'provision_host_complete', '5'),
     ('provision_ssl', 'issue an SSL certificate', 'provision_ssl', 'provision_ssl_complete', '10');

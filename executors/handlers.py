@@ -89,6 +89,15 @@ def transfer_domain(job: Job, backend: Backend) -> dict[str, Any]:
     ).to_result(secrets=True)
 
 
+def transfer_domain_action(job: Job, backend: Backend) -> dict[str, Any]:
+    return backend.transfer_domain_action(
+        registrar=job.registrar,
+        client_ref=job.client_ref,
+        name=job.field("name"),
+        op=str(job.field("op")),
+    ).to_result()
+
+
 def restore_domain(job: Job, backend: Backend) -> dict[str, Any]:
     return backend.restore_domain(
         registrar=job.registrar,
@@ -149,6 +158,7 @@ HANDLERS: dict[str, Handler] = {
     "provision_domain": create_domain,
     "provision_domain_renew": renew_domain,
     "provision_domain_transfer": transfer_domain,
+    "provision_domain_transfer_action": transfer_domain_action,
     "provision_domain_restore": restore_domain,
     "provision_domain_delete": delete_domain,
     "provision_domain_update": update_domain,

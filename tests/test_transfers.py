@@ -8,6 +8,7 @@ published nowhere, and a domain whose redemption ends registered again.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from executors.backends.sandbox import SandboxBackend
 from executors.registry_poll import resolution as executor_resolution
 from producers.orders import Item, Plan, order_status, place_order
 from producers.requests import RequestProducer
+from provisioning import cli
 from provisioning.settings import Settings
 from tests.conftest import TopicFactory, unique_name
 from tests.db.helpers import ALICE, CAROL, Conn, fetch_all, fetch_one, scalar
@@ -132,6 +134,26 @@ def test_a_pending_transfer_is_decided_and_announced_in_both_poll_queues(
 
 
 @pytest.mark.postgres
+def test_the_operator_decides_a_pending_transfer_from_the_command_line(
+    provisioning_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = f"cli-{uuid.uuid4().hex[:8]}.com"
+    with SandboxBackend(provisioning_db, transfer_pending_seconds=3600) as sandbox:
+        _seed(sandbox, name, "Old-Code-3")
+        sandbox.transfer_domain(
+            registrar=US, client_ref=_ref(), name=name, auth_info="Old-Code-3", period=1
+        )
+    monkeypatch.setenv("PROVISIONING_DATABASE_URL", provisioning_db)
+    assert cli.main(["sandbox", "transfer", "reject", name]) == 0
+    assert capsys.readouterr().out == f"transfer of {name}: clientRejected\n"
+    assert cli.main(["sandbox", "transfer", "approve", name]) == 1  # nothing pending any more
+    assert "has no pending transfer" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["sandbox", "transfer", "maybe", name])
+    assert usage.value.code == 2
+
+
+@pytest.mark.postgres
 def test_an_immediate_transfer_returns_the_registrys_new_auth_code(provisioning_db: str) -> None:
     name = f"now-{uuid.uuid4().hex[:8]}.com"
     with SandboxBackend(provisioning_db) as sandbox:
@@ -198,15 +220,15 @@ def _outcomes(db: Conn, request_id: uuid.UUID) -> list[dict[str, Any]]:
     )
 
 
-def _provision_status(db: Conn, request_id: uuid.UUID) -> str:
-    return str(
-        scalar(
-            db,
-            "SELECT s.name FROM provision_domain_transfer p"
-            " JOIN provision_status s ON s.id = p.status_id WHERE p.request_id = %(r)s",
-            {"r": request_id},
-        )
+def _provision_status(db: Conn, request_id: uuid.UUID) -> str | None:
+    """The transfer's provision status; None before ingest recorded it."""
+    rows = fetch_all(
+        db,
+        "SELECT s.name FROM provision_domain_transfer p"
+        " JOIN provision_status s ON s.id = p.status_id WHERE p.request_id = %(r)s",
+        {"r": request_id},
     )
+    return str(rows[0]["name"]) if rows else None
 
 
 def _send(
@@ -238,8 +260,13 @@ def _final_outcome(db: Conn, request_id: uuid.UUID, timeout: float = 60.0) -> tu
 @pytest.mark.kafka
 @pytest.mark.slow
 def test_pending_transfers_approved_and_rejected_with_their_orders_following(
-    db: Conn, settings: Settings, sandbox: SandboxBackend, pipeline: Components
+    db: Conn,
+    settings: Settings,
+    sandbox: SandboxBackend,
+    pipeline: Components,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     suffix = uuid.uuid4().hex[:8]
     yes, no = f"yes-{suffix}.com", f"no-{suffix}.com"
     old_code = "Old-Code-Known-1"
@@ -287,6 +314,7 @@ def test_pending_transfers_approved_and_rejected_with_their_orders_following(
         "jobs": str(fetch_all(db, "SELECT result_message, result_data FROM job")),
         "provisions": str(fetch_all(db, "SELECT result_message, result_data FROM class.provision")),
         "audit log": str(fetch_all(db, "SELECT old_value, new_value FROM audit_trail_log")),
+        "logs": "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records),
         "plans": str(
             fetch_all(db, "SELECT result_message, result_data FROM orders.order_item_plan")
         ),
@@ -358,3 +386,50 @@ def test_a_domain_whose_redemption_ends_can_be_registered_again_but_not_restored
         db, "SELECT status FROM domain WHERE name = %(n)s ORDER BY created_date", {"n": name}
     )
     assert [r["status"] for r in rows] == ["deleted", "ok"]
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_transfer_cancel_and_reject_requests(
+    db: Conn, settings: Settings, sandbox: SandboxBackend, pipeline: Components
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    incoming, ours = f"in-{suffix}.com", f"ours-{suffix}.com"
+
+    def decide(name: str, op: str) -> uuid.UUID:
+        return _send(settings, "provision_domain_transfer_action", ALICE, US, name=name, op=op)
+
+    # cancel (gaining registrar): the transfer in waiting for approval, and its order, fail
+    _seed(sandbox, incoming, "Old-Code-Known-2")
+    order = _transfer_order(db, incoming, "Old-Code-Known-2")
+    _wait(
+        lambda: _provision_status(db, order.request_ids[0]) == "pending_action",
+        "the transfer goes pending",
+    )
+    cancel = decide(incoming, "cancel")
+    assert _final_outcome(db, cancel)[0] == "completed"
+    assert wait_final(db, [order.order_id], timeout=60) == {str(order.order_id): "failed"}
+    plan = order_status(db, order.order_id)["plans"][0]
+    assert plan["result_message"] == f"transfer cancelled by request {cancel}"
+    registrar = "SELECT registrar FROM sandbox.domain WHERE name = %(n)s"
+    assert scalar(db, registrar, {"n": incoming}) == THEM
+    again = decide(incoming, "cancel")
+    status, message = _final_outcome(db, again)
+    assert (status, "is pending" in message) == ("failed", True)  # nothing left to cancel
+
+    # reject (losing registrar): another registrar asks for a domain held here
+    assert _final_outcome(db, _send(settings, "provision_domain", ALICE, US, name=ours))[0] == (
+        "completed"
+    )
+    code = scalar(db, "SELECT auth_info FROM domain WHERE name = %(n)s", {"n": ours})
+    asked = sandbox.transfer_domain(
+        registrar=THEM, client_ref=_ref(), name=ours, auth_info=code, period=1
+    )
+    assert asked.pending
+    reject = decide(ours, "reject")
+    assert _final_outcome(db, reject) == ("completed", "None")
+    transfer = fetch_one(db, "SELECT status FROM sandbox.transfer WHERE name = %(n)s", {"n": ours})
+    assert transfer["status"] == "clientRejected"
+    assert scalar(db, registrar, {"n": ours}) == US
+    status, message = _final_outcome(db, decide(ours, "reject"))
+    assert (status, "no transfer" in message) == ("failed", True)  # the registry: none pending

@@ -3,8 +3,8 @@
 -- end of redemption periods. Blocks start with "-- name: <query_name>".
 
 -- name: accreditations
--- The registrar accounts whose poll queues are read.
-SELECT name FROM accreditation ORDER BY name;
+-- The registrar accounts whose poll queues are read (not the CAs').
+SELECT name FROM accreditation WHERE service_type = 'registry' ORDER BY name;
 
 -- name: resolve_transfer
 -- The pending transfer in of name under accreditation completed or failed;

@@ -173,6 +173,23 @@ TRANSFER_APPROVED = frozenset({"clientApproved", "serverApproved"})
 
 
 @dataclass(frozen=True)
+class TransferInfo(_Info):
+    """A transfer as the registry has it after a decision (EPP ``<domain:trnData>``)."""
+
+    name: str
+    status: str  # one of TRANSFER_STATUSES
+    gaining_registrar: str
+    losing_registrar: str
+    requested_date: datetime
+    action_date: datetime
+
+
+# the decisions a registrar may request on a pending transfer (EPP <transfer op=...>):
+# cancel as the gaining registrar, reject (or approve) as the losing one
+TRANSFER_OPS = frozenset({"cancel", "reject", "approve"})
+
+
+@dataclass(frozen=True)
 class TransferMessage:
     """One message of a registrar's poll queue about a transfer (EPP ``<poll op="req">``
     with ``<domain:trnData>``), kept in the queue until acknowledged (``<poll op="ack">``).
@@ -229,6 +246,12 @@ class Backend(Protocol):
     def transfer_domain(
         self, *, registrar: str, client_ref: str, name: str, auth_info: str, period: int
     ) -> DomainInfo: ...
+
+    def transfer_domain_action(
+        self, *, registrar: str, client_ref: str, name: str, op: str
+    ) -> TransferInfo:
+        """Decide the pending transfer of ``name``: ``op`` one of TRANSFER_OPS."""
+        ...
 
     def restore_domain(
         self, *, registrar: str, client_ref: str, name: str, report: Mapping[str, Any] | None

@@ -58,6 +58,7 @@ from executors.backends.base import (
     ObjectNotFound,
     PolicyError,
     StatusProhibits,
+    TransferInfo,
     TransferMessage,
     TransientBackendError,
 )
@@ -77,7 +78,7 @@ from provisioning.sqlfiles import db_dir, query
 log = logging.getLogger(__name__)
 
 Cursor = psycopg.Cursor[DictRow]
-Info = TypeVar("Info", DomainInfo, DeleteInfo, ObjectInfo, CertificateInfo)
+Info = TypeVar("Info", DomainInfo, DeleteInfo, ObjectInfo, CertificateInfo, TransferInfo)
 
 CLIENT_LOCKS = frozenset(
     {
@@ -564,6 +565,47 @@ class SandboxBackend:
             registrar=registrar,
             client_ref=client_ref,
             request=request,
+            act=act,
+        )
+
+    def transfer_domain_action(
+        self, *, registrar: str, client_ref: str, name: str, op: str
+    ) -> TransferInfo:
+        """Decide the pending transfer of ``name`` as a registrar: ``cancel`` as the gaining
+        one, ``reject`` or ``approve`` as the losing one (EPP ``<transfer op=...>``).
+        StatusProhibits (2301) when no transfer of ``name`` is pending; NotAuthorized when
+        ``registrar`` is not the party that may take that decision."""
+        name = _fqdn(name)
+        if op not in TRANSFER_DECISIONS:
+            raise PolicyError(f"sandbox: transfer op {op!r} is not cancel, reject or approve")
+        decision = op
+
+        def act(cur: Cursor) -> TransferInfo:
+            transfer = cur.execute(_q("get_pending_transfer"), {"name": name}).fetchone()
+            if transfer is None:
+                raise StatusProhibits(f"sandbox: no transfer of {name} is pending", code=2301)
+            party = "gaining_registrar" if decision == "cancel" else "losing_registrar"
+            if transfer[party] != registrar:
+                raise NotAuthorized(
+                    f"sandbox: only the {party.replace('_', ' ')} may {decision} the transfer"
+                    f" of {name}"
+                )
+            status = self._end_transfer(cur, transfer, TRANSFER_DECISIONS[decision])
+            return TransferInfo(
+                name=name,
+                status=status,
+                gaining_registrar=transfer["gaining_registrar"],
+                losing_registrar=transfer["losing_registrar"],
+                requested_date=transfer["requested_date"].astimezone(UTC),
+                action_date=datetime.now(UTC),
+            )
+
+        return self._once(
+            "transfer_domain_action",
+            TransferInfo,
+            registrar=registrar,
+            client_ref=client_ref,
+            request={"name": name, "op": decision},
             act=act,
         )
 

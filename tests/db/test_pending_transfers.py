@@ -135,3 +135,29 @@ def test_the_sweep_ends_only_redemptions_that_are_over(db: Conn) -> None:
     )
     assert statuses == {"over.com": "deleted", "running.com": "redemption"}
     assert named(db, "registry_poll", "redemption_sweep", limit=1000)[0]["ended"] == 0
+
+
+def test_a_cancel_request_fails_the_transfer_it_cancels_and_bad_ops_are_refused(
+    db: Conn,
+) -> None:
+    waiting = _pending_transfer(db, "change-of-mind.com")
+    for op, sqlstate in (("approve", "PV008"), ("", "PV008")):
+        with pytest.raises(psycopg.Error) as refused:
+            insert_provision(db, "provision_domain_transfer_action", name="x.com", op=op)
+        assert refused.value.sqlstate == sqlstate
+    with pytest.raises(psycopg.Error) as nothing:
+        insert_provision(db, "provision_domain_transfer_action", name="idle.com", op="cancel")
+    assert nothing.value.sqlstate == "PV007"
+
+    cancel = insert_provision(
+        db, "provision_domain_transfer_action", name="change-of-mind.com", op="cancel"
+    )
+    assert cancel["status"] == "pending"
+    run_job(db, cancel["job_id"], {"status": "clientCancelled", "name": "change-of-mind.com"})
+    assert provision(db, cancel["request_id"])["status"] == "completed"
+    cancelled = provision(db, waiting["request_id"])
+    assert cancelled["status"] == "failed"
+    assert cancelled["result_message"] == f"transfer cancelled by request {cancel['request_id']}"
+    assert [o["status"] for o in _outbox(db, waiting["request_id"])] == ["pending_action", "failed"]
+    # the registry's later message about it finds nothing waiting
+    assert _resolve(db, "change-of-mind.com", "cancelled", {}) is None
