@@ -13,8 +13,9 @@
   (``domain_redemption_sweep``): the name can be registered or transferred again,
   a restore is refused, as at the registry, which purges them.
 
-A registry that fails (``BackendError``) is logged and polled again next time; a
-database failure goes up to the worker, which retries it like any other.
+A registry that fails (a ``BackendError``, or any exception of the backend's,
+logged with its traceback) is polled again next time; a database failure goes up
+to the worker, which retries it like any other.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ def poll_transfers(
         log.warning("registry poll of %s failed: %s", registrar, exc)
         counts["poll_errors"] += 1
         return
+    except Exception:  # a backend's bug must not stop the executor's jobs: logged, retried
+        log.exception("registry poll of %s: the backend raised", registrar)
+        counts["poll_errors"] += 1
+        return
     for message in messages:
         settle = resolution(message)
         if settle is not None and message.gaining_registrar == registrar:
@@ -93,8 +98,14 @@ def poll_transfers(
                 counts[f"transfers_{settled}"] += 1
         try:
             backend.ack_transfer_message(registrar=registrar, message_id=message.id)
-        except BackendError as exc:
+        except BackendError as exc:  # the message comes again and changes nothing then
             log.warning("registry poll of %s: ack of %s failed: %s", registrar, message.id, exc)
+            counts["poll_errors"] += 1
+            return
+        except Exception:  # a backend's bug must not stop the executor's jobs: logged
+            log.exception(
+                "registry poll of %s: ack of %s: the backend raised", registrar, message.id
+            )
             counts["poll_errors"] += 1
             return
         counts["poll_messages"] += 1

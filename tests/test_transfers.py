@@ -17,9 +17,15 @@ from typing import Any
 
 import pytest
 
-from executors.backends.base import DomainInfo, ObjectNotFound, StatusProhibits
+from executors.backends.base import (
+    DomainInfo,
+    ObjectNotFound,
+    StatusProhibits,
+    TransferMessage,
+)
 from executors.backends.sandbox import SandboxBackend
 from executors.registry_poll import resolution as executor_resolution
+from executors.worker import Worker
 from producers.orders import Item, Plan, order_status, place_order
 from producers.requests import RequestProducer
 from provisioning import cli
@@ -166,6 +172,25 @@ def test_an_immediate_transfer_returns_the_registrys_new_auth_code(provisioning_
         assert moved.auth_info != "Old-Code-2"
         assert "auth_info" not in moved.to_result()  # a secret only when asked for
         assert moved.to_result(secrets=True)["auth_info"] == moved.auth_info
+
+
+class _BrokenPoll(SandboxBackend):
+    """A registry whose poll queue fails with a bug, not a BackendError."""
+
+    def poll_transfers(self, *, registrar: str) -> list[TransferMessage]:
+        raise RuntimeError(f"poll of {registrar} broke")
+
+
+@pytest.mark.postgres
+def test_a_failing_poll_is_logged_and_the_executor_runs_on(provisioning_db: str) -> None:
+    settings = Settings(
+        database_url=provisioning_db,
+        executor_poll_seconds=0.1,
+        executor_registry_poll_seconds=0.1,
+    )
+    with _BrokenPoll(provisioning_db) as backend:
+        stats = Worker(settings, backend).run(until_idle=0.5)
+    assert stats.counts["poll_errors"] >= 2  # every registry accreditation, every round
 
 
 # --- the pipeline ----------------------------------------------------------------------
