@@ -56,6 +56,8 @@ from executors.backends.base import (
     DeleteInfo,
     DomainInfo,
     ObjectInfo,
+    TransferInfo,
+    TransferMessage,
 )
 from executors.handlers import Job
 from executors.worker import Worker
@@ -146,6 +148,17 @@ class UnusedBackend:
         key_type: str | None,
         validity_days: int,
     ) -> CertificateInfo:
+        raise self._unused()
+
+    def transfer_domain_action(
+        self, *, registrar: str, client_ref: str, name: str, op: str
+    ) -> TransferInfo:
+        raise self._unused()
+
+    def poll_transfers(self, *, registrar: str) -> list[TransferMessage]:
+        return []  # the benchmark's worker claims only its no-op job type: never polls
+
+    def ack_transfer_message(self, *, registrar: str, message_id: str) -> None:
         raise self._unused()
 
     def close(self) -> None:

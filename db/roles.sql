@@ -69,6 +69,8 @@ REVOKE ALL ON FUNCTION job_heartbeat(TEXT, UUID[], INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_complete(UUID, TEXT, JSONB, TEXT) FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_fail(UUID, TEXT, TEXT, JSONB, BOOLEAN, INTERVAL, INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_reclaim_expired(INTERVAL) FROM PUBLIC;
+REVOKE ALL ON FUNCTION provision_domain_transfer_resolve(TEXT, TEXT, TEXT, JSONB, TEXT) FROM PUBLIC;
+REVOKE ALL ON FUNCTION domain_redemption_sweep(INT) FROM PUBLIC;
 REVOKE ALL ON FUNCTION provision_reject(UUID, UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT) FROM PUBLIC;
 REVOKE ALL ON FUNCTION orders.apply_outcome(UUID, UUID, UUID[], TEXT, TEXT, JSONB) FROM PUBLIC;
 REVOKE ALL ON FUNCTION orders.release_plans(UUID) FROM PUBLIC;
@@ -86,7 +88,8 @@ GRANT SELECT ON tenant, customer, tenant_customer, accreditation, tld, accredita
    TO provisioning_ingest;
 GRANT SELECT, INSERT ON provision_domain, provision_domain_renew, provision_domain_transfer,
                         provision_domain_restore, provision_domain_delete, provision_domain_update,
-                        provision_contact, provision_host, provision_ssl
+                        provision_contact, provision_host, provision_ssl,
+                        provision_domain_transfer_action
    TO provisioning_ingest;
 GRANT SELECT ON provision_rejection TO provisioning_ingest;
 -- ingest's dedupe before a batch (queries/ingest.sql existing_request_ids)
@@ -106,6 +109,11 @@ GRANT EXECUTE ON FUNCTION job_claim(TEXT, INT, INTERVAL, TEXT[]),
                           job_complete(UUID, TEXT, JSONB, TEXT),
                           job_fail(UUID, TEXT, TEXT, JSONB, BOOLEAN, INTERVAL, INTERVAL),
                           job_reclaim_expired(INTERVAL)
+   TO provisioning_executor;
+-- what the registries' poll queues say of pending transfers, and the end of
+-- redemption periods (executors/registry_poll.py)
+GRANT EXECUTE ON FUNCTION provision_domain_transfer_resolve(TEXT, TEXT, TEXT, JSONB, TEXT),
+                          domain_redemption_sweep(INT)
    TO provisioning_executor;
 
 -- relay

@@ -12,6 +12,7 @@
 -- migration migrations/0006_action_request_outbox.sql sha256:fb9b102d414a01c3300038d475cb26c9dc7a2bb7d9551a78a2128dac1ebb1b56
 -- migration migrations/0007_request_ids.sql sha256:b5388c58d0f7888064e7dd73b7ee5e09573338912dcfdae4cac5f7c4b320eaf3
 -- migration migrations/0008_order_status_outbox.sql sha256:4fb3b72cabf3d67ac22ace467ca72a3c7c4758f7001488ec5388f0639208ed23
+-- migration migrations/0009_pending_transfers.sql sha256:56192ff0df48a218a653aa275628a278913503f637a5a1c2afe8258be37693af
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
@@ -889,6 +890,20 @@ CREATE TABLE public.provision_domain_transfer (
 INHERITS (class.audit_trail, class.provision);
 
 --
+-- Name: provision_domain_transfer_action; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.provision_domain_transfer_action (
+    name public.fqdn NOT NULL,
+    op text NOT NULL,
+    accreditation_tld_id uuid NOT NULL,
+    domain_id uuid,
+    transfer_id uuid,
+    CONSTRAINT provision_domain_transfer_action_name_check CHECK (public.tc_is_fqdn((name)::text))
+)
+INHERITS (class.audit_trail, class.provision);
+
+--
 -- Name: provision_domain_update; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1451,6 +1466,42 @@ ALTER TABLE ONLY public.provision_domain_transfer ALTER COLUMN id SET DEFAULT ge
 ALTER TABLE ONLY public.provision_domain_transfer ALTER COLUMN attempt_count SET DEFAULT 0;
 
 --
+-- Name: provision_domain_transfer_action created_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN created_date SET DEFAULT now();
+
+--
+-- Name: provision_domain_transfer_action updated_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN updated_date SET DEFAULT now();
+
+--
+-- Name: provision_domain_transfer_action created_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN created_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_domain_transfer_action updated_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN updated_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_domain_transfer_action id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN id SET DEFAULT gen_random_uuid();
+
+--
+-- Name: provision_domain_transfer_action attempt_count; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action ALTER COLUMN attempt_count SET DEFAULT 0;
+
+--
 -- Name: provision_domain_update created_date; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1974,6 +2025,13 @@ ALTER TABLE ONLY public.provision_domain_restore
     ADD CONSTRAINT provision_domain_restore_pkey PRIMARY KEY (id);
 
 --
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_pkey PRIMARY KEY (id);
+
+--
 -- Name: provision_domain_transfer provision_domain_transfer_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2164,6 +2222,12 @@ CREATE INDEX contact_tenant_customer_idx ON public.contact USING btree (tenant_c
 CREATE UNIQUE INDEX domain_live_name_idx ON public.domain USING btree (name) WHERE (status <> 'deleted'::text);
 
 --
+-- Name: domain_redemption_end_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX domain_redemption_end_idx ON public.domain USING btree (redemption_end_date) WHERE (status = 'redemption'::text);
+
+--
 -- Name: domain_tenant_customer_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2206,10 +2270,10 @@ CREATE INDEX job_reference_idx ON public.job USING btree (reference_id);
 CREATE INDEX outbox_parked_key_idx ON public.outbox_parked USING btree (outbox, message_key, row_id) WHERE (parked_date IS NOT NULL);
 
 --
--- Name: outbox_provision_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: outbox_provision_status_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX outbox_provision_id_idx ON public.outbox USING btree (provision_id) WHERE (provision_id IS NOT NULL);
+CREATE UNIQUE INDEX outbox_provision_status_idx ON public.outbox USING btree (provision_id, status) WHERE (provision_id IS NOT NULL);
 
 --
 -- Name: outbox_request_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -2282,6 +2346,18 @@ CREATE INDEX provision_domain_restore_name_idx ON public.provision_domain_restor
 --
 
 CREATE UNIQUE INDEX provision_domain_restore_request_id_idx ON public.provision_domain_restore USING btree (request_id);
+
+--
+-- Name: provision_domain_transfer_action_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_domain_transfer_action_name_idx ON public.provision_domain_transfer_action USING btree (name);
+
+--
+-- Name: provision_domain_transfer_action_request_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX provision_domain_transfer_action_request_id_idx ON public.provision_domain_transfer_action USING btree (request_id);
 
 --
 -- Name: provision_domain_transfer_name_idx; Type: INDEX; Schema: public; Owner: -
@@ -2718,6 +2794,48 @@ ALTER TABLE ONLY public.provision_domain_transfer
     ADD CONSTRAINT provision_domain_transfer_accreditation_tld_id_fkey FOREIGN KEY (accreditation_tld_id) REFERENCES public.accreditation_tld(id);
 
 --
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_accreditation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_accreditation_id_fkey FOREIGN KEY (accreditation_id) REFERENCES public.accreditation(id);
+
+--
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_accreditation_tld_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_accreditation_tld_id_fkey FOREIGN KEY (accreditation_tld_id) REFERENCES public.accreditation_tld(id);
+
+--
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_domain_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_domain_id_fkey FOREIGN KEY (domain_id) REFERENCES public.domain(id);
+
+--
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.job(id) DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_status_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_status_id_fkey FOREIGN KEY (status_id) REFERENCES public.provision_status(id);
+
+--
+-- Name: provision_domain_transfer_action provision_domain_transfer_action_tenant_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_domain_transfer_action
+    ADD CONSTRAINT provision_domain_transfer_action_tenant_customer_id_fkey FOREIGN KEY (tenant_customer_id) REFERENCES public.tenant_customer(id);
+
+--
 -- Name: provision_domain_transfer provision_domain_transfer_domain_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2912,6 +3030,7 @@ INSERT INTO public.job_type (name, descr, reference_table, completion_function, 
     ('provision_domain_renew', 'renew a domain', 'provision_domain_renew', 'provision_domain_renew_complete', '5'),
     ('provision_domain_restore', 'restore a domain from redemption', 'provision_domain_restore', 'provision_domain_restore_complete', '5'),
     ('provision_domain_transfer', 'transfer a domain in', 'provision_domain_transfer', 'provision_domain_transfer_complete', '5'),
+    ('provision_domain_transfer_action', 'cancel or reject a pending transfer', 'provision_domain_transfer_action', 'provision_domain_transfer_action_complete', '5'),
     ('provision_domain_update', 'update a domain', 'provision_domain_update', 'provision_domain_update_complete', '5'),
     ('provision_host', 'create a host at the registry', 'provision_host', 'provision_host_complete', '5'),
     ('provision_ssl', 'issue an SSL certificate', 'provision_ssl', 'provision_ssl_complete', '10');

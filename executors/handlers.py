@@ -78,12 +78,23 @@ def renew_domain(job: Job, backend: Backend) -> dict[str, Any]:
 
 
 def transfer_domain(job: Job, backend: Backend) -> dict[str, Any]:
+    """The registry's new auth code goes into the result (``secrets=True``): the completion
+    stores it in the domain row and removes it from the job's and the provision's result."""
     return backend.transfer_domain(
         registrar=job.registrar,
         client_ref=job.client_ref,
         name=job.field("name"),
         auth_info=job.field("auth_info"),
         period=int(job.field("period")),
+    ).to_result(secrets=True)
+
+
+def transfer_domain_action(job: Job, backend: Backend) -> dict[str, Any]:
+    return backend.transfer_domain_action(
+        registrar=job.registrar,
+        client_ref=job.client_ref,
+        name=job.field("name"),
+        op=str(job.field("op")),
     ).to_result()
 
 
@@ -147,6 +158,7 @@ HANDLERS: dict[str, Handler] = {
     "provision_domain": create_domain,
     "provision_domain_renew": renew_domain,
     "provision_domain_transfer": transfer_domain,
+    "provision_domain_transfer_action": transfer_domain_action,
     "provision_domain_restore": restore_domain,
     "provision_domain_delete": delete_domain,
     "provision_domain_update": update_domain,

@@ -18,6 +18,9 @@
   the connection is dropped and the pass tried again after an exponential
   backoff, with the results not yet reported kept in hand. Any other exception
   stops the executor (its leases expire and any executor reclaims the jobs).
+- Every ``executor_registry_poll_seconds`` it reads the registries' poll queues
+  (a pending transfer approved, rejected or cancelled settles its provision) and
+  ends the redemption periods that are over (``executors/registry_poll.py``).
 - SIGTERM stops claiming, lets the handlers in flight finish, reports them, and
   exits.
 """
@@ -41,6 +44,7 @@ from typing import Any, Literal
 
 from psycopg.rows import dict_row
 
+from executors import registry_poll
 from executors.backends import backend_from_settings
 from executors.backends.base import Backend, BackendError
 from executors.handlers import HANDLERS, Handler, InvalidJob, Job
@@ -146,7 +150,7 @@ class Worker(Service[dict[str, Any]]):
         inflight: dict[Future[Result], Job] = {}
         unreported: list[tuple[Job, Result]] = []
         heartbeat_every = self.lease.total_seconds() / 3
-        next_heartbeat = next_reclaim = time.monotonic()
+        next_heartbeat = next_reclaim = next_registry_poll = time.monotonic()
         idle_since = time.monotonic()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="job") as pool:
             while not (self.stopping and not inflight and not unreported):
@@ -164,6 +168,11 @@ class Worker(Service[dict[str, Any]]):
                         if now >= next_reclaim:
                             self._reclaim()
                             next_reclaim = now + self.settings.executor_poll_seconds
+                        if now >= next_registry_poll:
+                            self._registry_poll()
+                            next_registry_poll = (
+                                time.monotonic() + self.settings.executor_registry_poll_seconds
+                            )
                         free = self.concurrency - len(inflight)
                         for job in self._claim(free) if free else []:
                             claimed += 1
@@ -342,6 +351,17 @@ class Worker(Service[dict[str, Any]]):
             )
         self.stats.counts[outcome] += 1
         observability.record_job(job.type, outcome, self._queued_at.pop(job.id, None))
+
+    def _registry_poll(self) -> None:
+        """The periodic registry work (``executors/registry_poll.py``): the poll queues'
+        transfer messages when this executor runs transfers, the end of redemption
+        periods when it runs deletes."""
+        conn = self.connection()
+        if "provision_domain_transfer" in self.types:
+            for registrar in registry_poll.accreditations(conn):
+                registry_poll.poll_transfers(conn, self.backend, registrar, self.stats.counts)
+        if "provision_domain_delete" in self.types:
+            registry_poll.end_redemptions(conn, self.stats.counts)
 
     def _heartbeat(self, job_ids: list[uuid.UUID]) -> None:
         self.connection().execute(

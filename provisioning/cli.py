@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
     )
 
     from consumers import dlq, offsets, order_service, replay  # noqa: PLC0415
-    from executors import worker  # noqa: PLC0415
+    from executors import sandbox_registry, worker  # noqa: PLC0415
     from producers import order_cli, parked, relay  # noqa: PLC0415
     from provisioning import demo, status  # noqa: PLC0415
     from provisioning import run as run_all  # noqa: PLC0415
@@ -367,6 +367,14 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one block per 
             "run",
             help="run every component, each its own process, restarted if it dies",
             description=run_all.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    sandbox_registry.add_arguments(
+        commands.add_parser(
+            "sandbox",
+            help="the sandbox registry's operator: decide a pending transfer",
+            description=sandbox_registry.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )

@@ -285,6 +285,14 @@ class Settings(BaseSettings):
     executor_backoff_seconds: float = Field(
         1.0, gt=0, le=3600, description="Base of a failed job's exponential retry backoff."
     )
+    executor_registry_poll_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="How often an executor reads the registries' poll queues (a pending "
+        "transfer approved, rejected or cancelled) and ends the redemption periods that are "
+        "over.",
+    )
     sandbox_database_url: SecretStr | None = Field(
         None,
         description="Database of the sandbox registry (secret); unset: the provisioning database.",
@@ -294,6 +302,14 @@ class Settings(BaseSettings):
     )
     sandbox_failure_rate: float = Field(
         0.0, ge=0.0, le=1.0, description="Share of sandbox operations that fail transiently."
+    )
+    sandbox_transfer_pending_seconds: float = Field(
+        0.0,
+        ge=0.0,
+        le=30 * 86_400,
+        description="0: the sandbox approves a transfer at once. More: it answers 'pending' "
+        "and approves it after that many seconds unless the losing registrar rejects it or "
+        "the gaining one cancels it first (`provisioning sandbox transfer`).",
     )
 
     # --- relay -------------------------------------------------------------------

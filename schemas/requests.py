@@ -50,6 +50,7 @@ ACTIONS: dict[str, Action] = {
         Action("provision_contact", "ContactCreate", "contact", "handle"),
         Action("provision_host", "HostCreate", "host", "name"),
         Action("provision_ssl", "SslCertificate", "ssl", "common_name"),
+        Action("provision_domain_transfer_action", "DomainTransferAction", "domain", "name"),
     )
 }
 

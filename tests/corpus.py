@@ -621,6 +621,7 @@ class _Builder:
                 ),
             },
             "DomainDelete": lambda: {"name": name},
+            "DomainTransferAction": lambda: {"name": name, "op": rng.choice(("cancel", "reject"))},
             "DomainUpdate": lambda: {
                 "name": name,
                 "nameservers": rng.choice((None, [f"ns1.{self.domain('net')}"])),
@@ -1319,6 +1320,7 @@ _ACTION_KINDS: Final = {
     "provision_domain_restore": "action-restore",
     "provision_domain_delete": "action-delete",
     "provision_domain_update": "action-update",
+    "provision_domain_transfer_action": "action-transfer_action",
     "provision_contact": "action-contact",
     "provision_host": "action-host",
     "provision_ssl": "action-ssl",

@@ -89,6 +89,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "provision_domain_transfer": {"name": "example.org", "pw": "Xy7#authcode", "period": 1},
     "provision_domain_restore": {"name": "example.com", "restore_report": '{"reason": "x"}'},
     "provision_domain_delete": {"name": "example.com"},
+    "provision_domain_transfer_action": {"name": "example.org", "op": "cancel"},
     "provision_domain_update": {
         "name": "example.com",
         "nameservers": ["ns3.example.net"],

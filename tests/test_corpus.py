@@ -456,6 +456,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "provision_domain_transfer": {"name": "x.com", "pw": "secret-1", "period": 1},
     "provision_domain_restore": {"name": "x.com", "restore_report": '{"reason": "r"}'},
     "provision_domain_delete": {"name": "x.com"},
+    "provision_domain_transfer_action": {"name": "x.com", "op": "reject"},
     "provision_domain_update": {"name": "x.com", "nameservers": ["ns1.x.net"], "add_locks": ["a"]},
     "provision_contact": {
         "handle": "C-1",

@@ -142,3 +142,16 @@ SELECT r.request_id, r.tenant_customer_id, accreditation_id_from_name(r.accredit
 -- A request that decoded but failed validation: a failed outcome for the requester.
 SELECT provision_reject(%(request_id)s::UUID, %(tenant_customer_id)s::UUID, %(action)s, %(message)s, %(sqlstate)s, %(message_key)s,
                         %(order_item_plan_ids)s::UUID[], %(order_metadata)s::JSONB, %(traceparent)s)
+
+-- name: insert_provision_domain_transfer_action
+INSERT INTO provision_domain_transfer_action (
+    request_id, tenant_customer_id, accreditation_id, order_item_plan_ids, order_metadata, traceparent,
+    name, op)
+SELECT r.request_id, r.tenant_customer_id, accreditation_id_from_name(r.accreditation),
+       r.order_item_plan_ids, r.order_metadata, r.traceparent,
+       r.name, r.op
+  FROM jsonb_to_recordset(%(rows)s::JSONB) AS r(
+       ord INT, request_id UUID, tenant_customer_id UUID, accreditation TEXT,
+       order_item_plan_ids UUID[], order_metadata JSONB, traceparent TEXT,
+       name TEXT, op TEXT)
+ ORDER BY r.ord

@@ -173,3 +173,70 @@ INSERT INTO sandbox.certificate (serial, registrar, common_name, sans, key_type,
                                  not_after, certificate_pem, private_key_pem)
 VALUES (%(serial)s, %(registrar)s, %(common_name)s, %(sans)s::TEXT[], %(key_type)s, %(not_before)s,
         %(not_after)s, %(certificate_pem)s, %(private_key_pem)s);
+
+-- name: insert_transfer
+-- A transfer request answered "pending". Nothing returned when the domain
+-- already has a pending transfer.
+INSERT INTO sandbox.transfer (domain_id, name, gaining_registrar, losing_registrar, period,
+                              auto_approve_date)
+VALUES (%(domain_id)s, %(name)s, %(gaining)s, %(losing)s, %(period)s,
+        now() + make_interval(secs => %(pending_seconds)s::FLOAT8))
+ON CONFLICT (domain_id) WHERE status = 'pending' DO NOTHING
+RETURNING *;
+
+-- name: get_pending_transfer
+-- The pending transfer of the domain name, locked.
+SELECT *
+  FROM sandbox.transfer
+ WHERE name = %(name)s
+   AND status = 'pending'
+   FOR UPDATE;
+
+-- name: due_transfers
+-- Pending transfers whose auto-approval time has come, locked; a concurrent
+-- caller skips the ones taken.
+SELECT *
+  FROM sandbox.transfer
+ WHERE status = 'pending'
+   AND auto_approve_date <= now()
+ ORDER BY auto_approve_date
+ LIMIT %(limit)s
+   FOR UPDATE SKIP LOCKED;
+
+-- name: end_transfer
+UPDATE sandbox.transfer
+   SET status = %(status)s,
+       action_date = now()
+ WHERE id = %(id)s
+RETURNING *;
+
+-- name: get_domain_by_id
+SELECT *
+  FROM sandbox.domain
+ WHERE id = %(id)s
+   FOR UPDATE;
+
+-- name: insert_message
+INSERT INTO sandbox.message (registrar, body)
+VALUES (%(registrar)s, %(body)s);
+
+-- name: poll_messages
+-- The oldest messages of a registrar's queue, left in place until acknowledged.
+SELECT id, body, created_date
+  FROM sandbox.message
+ WHERE registrar = %(registrar)s
+ ORDER BY id
+ LIMIT %(limit)s;
+
+-- name: ack_message
+DELETE FROM sandbox.message
+ WHERE id = %(id)s
+   AND registrar = %(registrar)s;
+
+-- name: end_redemption_now
+-- For tests and demos: the redemption period of the domain ends now.
+UPDATE sandbox.domain
+   SET redemption_end = now()
+ WHERE name = %(name)s
+   AND status = 'redemption'
+RETURNING redemption_end;

@@ -114,6 +114,44 @@ CREATE TABLE IF NOT EXISTS sandbox.transaction (
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
+-- Transfer requests that the registry answered "pending" (EPP 1001): each waits
+-- for the losing registrar (approve, reject) or the gaining one (cancel), and
+-- is approved by the server at auto_approve_date if nobody decides.
+-- status: EPP's trStatus (pending, clientApproved, clientRejected,
+-- clientCancelled, serverApproved, serverCancelled).
+CREATE TABLE IF NOT EXISTS sandbox.transfer (
+    id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    domain_id         BIGINT NOT NULL REFERENCES sandbox.domain (id),
+    name              TEXT NOT NULL,
+    gaining_registrar TEXT NOT NULL,
+    losing_registrar  TEXT NOT NULL,
+    period            INT NOT NULL,
+    status            TEXT NOT NULL DEFAULT 'pending',
+    requested_date    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    auto_approve_date TIMESTAMPTZ NOT NULL,
+    action_date       TIMESTAMPTZ
+);
+
+-- one pending transfer per domain; the due ones, found without a scan
+CREATE UNIQUE INDEX IF NOT EXISTS transfer_pending_domain_idx
+    ON sandbox.transfer (domain_id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS transfer_pending_name_idx
+    ON sandbox.transfer (name) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS transfer_pending_due_idx
+    ON sandbox.transfer (auto_approve_date) WHERE status = 'pending';
+
+-- Each registrar's poll queue (EPP <poll>): a message stays until acknowledged.
+-- body: the transfer's data (trnData), and for the gaining registrar of an
+-- approved transfer the domain as it now is, its new auth code included.
+CREATE TABLE IF NOT EXISTS sandbox.message (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    registrar    TEXT NOT NULL,
+    body         JSONB NOT NULL,
+    created_date TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE INDEX IF NOT EXISTS message_registrar_idx ON sandbox.message (registrar, id);
+
 -- Executors may log in as members of provisioning_executor (db/roles.sql);
 -- the role exists only where the product's roles were applied.
 DO $$

@@ -12,6 +12,9 @@
 
 -- Every table a job type completes (job_type.reference_table) gets the same
 -- chain, bound to its own <table>_validate and <table>_job_data functions.
+-- A provision table a migration adds is bound when this file is re-applied
+-- after it (so this file changes with each: provision_domain_transfer_action,
+-- migration 0010).
 DO $$
 DECLARE
     t TEXT;

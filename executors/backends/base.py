@@ -82,11 +82,24 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# Fields of an info that are secrets (an auth code): left out of ``to_result()``
+# unless asked for, so no handler hands one to a job result by accident.
+SECRET_FIELDS = frozenset({"auth_info"})
+
+
 @dataclass(frozen=True)
 class _Info:
-    def to_result(self) -> dict[str, Any]:
-        """The job result: the keys the database's completion functions read."""
+    def to_result(self, *, secrets: bool = False) -> dict[str, Any]:
+        """The job result: the keys the database's completion functions read.
+
+        Secrets (:data:`SECRET_FIELDS`) only with ``secrets=True``: the transfer
+        handler passes the registry's new auth code on to the completion, which
+        stores it in the domain row and keeps it out of every published result.
+        """
         result: dict[str, Any] = _jsonable(asdict(self))
+        if not secrets:
+            for name in SECRET_FIELDS:
+                result.pop(name, None)
         return result
 
 
@@ -104,8 +117,18 @@ class DomainInfo(_Info):
     tech_contact: str | None = None
     billing_contact: str | None = None
     statuses: list[str] = field(default_factory=list)
-    pending: bool = False  # a transfer the registry accepted but has not completed (EPP 1001)
-    auth_info: str | None = None  # the new auth code the registry set after a transfer
+    # the registry answered "pending" (EPP 1001): the action completes later, announced
+    # by a poll message (a transfer waiting for the losing registrar)
+    pending: bool = False
+    # the auth code the registry set (after a completed transfer): a secret, kept out
+    # of repr() so no log line of an info prints it
+    auth_info: str | None = field(default=None, repr=False)
+
+    def to_result(self, *, secrets: bool = False) -> dict[str, Any]:
+        result = super().to_result(secrets=secrets)
+        if not self.pending:
+            del result["pending"]  # results of actions done at once stay as they were
+        return result
 
 
 @dataclass(frozen=True)
@@ -133,6 +156,62 @@ class CertificateInfo(_Info):
     certificate_pem: str
     chain_pem: str
     key_type: str
+
+
+# A transfer's state as EPP's <domain:trStatus> names it (RFC 5731 3.2.4).
+TRANSFER_STATUSES = frozenset(
+    {
+        "pending",
+        "clientApproved",
+        "clientCancelled",
+        "clientRejected",
+        "serverApproved",
+        "serverCancelled",
+    }
+)
+TRANSFER_APPROVED = frozenset({"clientApproved", "serverApproved"})
+
+
+@dataclass(frozen=True)
+class TransferInfo(_Info):
+    """A transfer as the registry has it after a decision (EPP ``<domain:trnData>``)."""
+
+    name: str
+    status: str  # one of TRANSFER_STATUSES
+    gaining_registrar: str
+    losing_registrar: str
+    requested_date: datetime
+    action_date: datetime
+
+
+# the decisions a registrar may request on a pending transfer (EPP <transfer op=...>):
+# cancel as the gaining registrar, reject (or approve) as the losing one
+TRANSFER_OPS = frozenset({"cancel", "reject", "approve"})
+
+
+@dataclass(frozen=True)
+class TransferMessage:
+    """One message of a registrar's poll queue about a transfer (EPP ``<poll op="req">``
+    with ``<domain:trnData>``), kept in the queue until acknowledged (``<poll op="ack">``).
+
+    ``domain``: for an approved transfer to the polling registrar, the domain as its new
+    sponsor sees it, with the new ``auth_info`` (EPP: an ``<info>`` after the message);
+    None otherwise.
+    """
+
+    id: str
+    name: str
+    status: str  # one of TRANSFER_STATUSES
+    gaining_registrar: str  # EPP reID
+    losing_registrar: str  # EPP acID
+    requested_date: datetime
+    action_date: datetime
+    message: str = ""
+    domain: DomainInfo | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.status in TRANSFER_APPROVED
 
 
 class Backend(Protocol):
@@ -168,6 +247,12 @@ class Backend(Protocol):
         self, *, registrar: str, client_ref: str, name: str, auth_info: str, period: int
     ) -> DomainInfo: ...
 
+    def transfer_domain_action(
+        self, *, registrar: str, client_ref: str, name: str, op: str
+    ) -> TransferInfo:
+        """Decide the pending transfer of ``name``: ``op`` one of TRANSFER_OPS."""
+        ...
+
     def restore_domain(
         self, *, registrar: str, client_ref: str, name: str, report: Mapping[str, Any] | None
     ) -> DomainInfo: ...
@@ -197,5 +282,13 @@ class Backend(Protocol):
         key_type: str | None,
         validity_days: int,
     ) -> CertificateInfo: ...
+
+    def poll_transfers(self, *, registrar: str) -> list[TransferMessage]:
+        """The transfer messages queued for ``registrar``, oldest first, not removed."""
+        ...
+
+    def ack_transfer_message(self, *, registrar: str, message_id: str) -> None:
+        """Remove message ``message_id`` from ``registrar``'s queue (idempotent)."""
+        ...
 
     def close(self) -> None: ...

@@ -12,6 +12,14 @@ Every mutating call runs in one transaction that first claims its
 result; a retry (even a concurrent one, which waits for the first to commit)
 returns the recorded result without acting again.
 
+A transfer is approved at once, or with ``transfer_pending_seconds`` > 0
+answered "pending" like a real registry's (EPP 1001): the losing registrar
+approves or rejects it (:meth:`SandboxBackend.decide_transfer`, the operator's
+``provisioning sandbox transfer approve|reject|cancel NAME``), else the server
+approves it after that delay; each registrar's poll queue (``sandbox.message``,
+:meth:`SandboxBackend.poll_transfers`, ``ack_transfer_message``) says how it
+ended, as EPP's ``<poll>`` does.
+
 ``latency_ms`` and ``failure_rate`` make it behave like a remote registry: every
 call sleeps that long, and that share of calls raises
 :class:`TransientBackendError` before doing anything.
@@ -28,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, TypeVar, get_args, get_type_hints
@@ -39,6 +47,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from executors.backends.base import (
+    TRANSFER_APPROVED,
     BackendError,
     CertificateInfo,
     DeleteInfo,
@@ -49,6 +58,8 @@ from executors.backends.base import (
     ObjectNotFound,
     PolicyError,
     StatusProhibits,
+    TransferInfo,
+    TransferMessage,
     TransientBackendError,
 )
 from executors.backends.ca import (
@@ -67,7 +78,7 @@ from provisioning.sqlfiles import db_dir, query
 log = logging.getLogger(__name__)
 
 Cursor = psycopg.Cursor[DictRow]
-Info = TypeVar("Info", DomainInfo, DeleteInfo, ObjectInfo, CertificateInfo)
+Info = TypeVar("Info", DomainInfo, DeleteInfo, ObjectInfo, CertificateInfo, TransferInfo)
 
 CLIENT_LOCKS = frozenset(
     {
@@ -80,6 +91,12 @@ CLIENT_LOCKS = frozenset(
 )
 CONTACT_ROLES = ("registrant", "admin", "tech", "billing")
 UPDATE_KEYS = frozenset({"nameservers", "contacts", "auth_info", "add_locks", "remove_locks"})
+# operator decisions on a pending transfer -> its final status (EPP trStatus)
+TRANSFER_DECISIONS = {
+    "approve": "clientApproved",
+    "reject": "clientRejected",
+    "cancel": "clientCancelled",
+}
 MAX_VALIDITY_DAYS = 398  # the CA/Browser Forum's limit for a TLS server certificate
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
@@ -195,12 +212,18 @@ class SandboxBackend:
         failure_rate: float = 0.0,
         seed: int | None = None,
         max_connections: int = 8,
+        transfer_pending_seconds: float = 0.0,
     ) -> None:
         if latency_ms < 0:
             raise ValueError(f"latency_ms must be >= 0, not {latency_ms}")
         if not 0.0 <= failure_rate <= 1.0:
             raise ValueError(f"failure_rate must be within 0..1, not {failure_rate}")
+        if transfer_pending_seconds < 0:
+            raise ValueError(
+                f"transfer_pending_seconds must be >= 0, not {transfer_pending_seconds}"
+            )
         self.latency_ms = latency_ms
+        self.transfer_pending_seconds = transfer_pending_seconds
         self.failure_rate = failure_rate
         self._random = random.Random(seed)  # noqa: S311 - simulated failures, not secrets
         self._random_lock = threading.Lock()
@@ -232,6 +255,7 @@ class SandboxBackend:
             latency_ms=settings.sandbox_latency_ms,
             failure_rate=settings.sandbox_failure_rate,
             max_connections=settings.executor_concurrency,
+            transfer_pending_seconds=settings.sandbox_transfer_pending_seconds,
         )
 
     @staticmethod
@@ -344,7 +368,8 @@ class SandboxBackend:
                 return _from_result(info_type, row["result"])
             info = act(cur)
             cur.execute(
-                _q("record_result"), {"client_ref": client_ref, "result": Jsonb(info.to_result())}
+                _q("record_result"),
+                {"client_ref": client_ref, "result": Jsonb(info.to_result(secrets=True))},
             )
             return info
 
@@ -482,6 +507,10 @@ class SandboxBackend:
     def transfer_domain(
         self, *, registrar: str, client_ref: str, name: str, auth_info: str, period: int
     ) -> DomainInfo:
+        """Move ``name`` to ``registrar`` with a new auth code (returned in ``auth_info``), or,
+        with ``transfer_pending_seconds`` > 0, answer "pending" (``pending=True``): the
+        transfer then waits for :meth:`decide_transfer` or its auto-approval, and both
+        registrars' poll queues say how it ended (:meth:`poll_transfers`)."""
         name = _fqdn(name)
 
         def act(cur: Cursor) -> DomainInfo:
@@ -494,27 +523,40 @@ class SandboxBackend:
             if not secrets.compare_digest(row["auth_info"].encode(), auth_info.encode()):
                 raise NotAuthorized(f"sandbox: wrong auth code for domain {name}")
             self._require(row, status="ok", lock="clientTransferProhibited")
+            if cur.execute(_q("get_pending_transfer"), {"name": name}).fetchone() is not None:
+                raise StatusProhibits(f"sandbox: domain {name} has a pending transfer", code=2300)
             tld = self._tld(cur, name)
             if tld["transfer_adds_years"] == 0:
                 _check_period(period, 0, 0, f".{tld['name']} transfer")
             else:
                 _check_period(period, 1, tld["max_years"], "transfer")
-            moved = cur.execute(
-                _q("transfer_domain"),
-                {
-                    "id": row["id"],
-                    "registrar": registrar,
-                    "auth_info": secrets.token_urlsafe(12),
-                    "period": period,
-                    "max_years": tld["max_years"],
-                },
-            ).fetchone()
+            if self.transfer_pending_seconds > 0:
+                transfer = cur.execute(
+                    _q("insert_transfer"),
+                    {
+                        "domain_id": row["id"],
+                        "name": name,
+                        "gaining": registrar,
+                        "losing": row["registrar"],
+                        "period": period,
+                        "pending_seconds": self.transfer_pending_seconds,
+                    },
+                ).fetchone()
+                if transfer is None:
+                    raise StatusProhibits(
+                        f"sandbox: domain {name} has a pending transfer", code=2300
+                    )
+                self._notify(cur, transfer, None)
+                info = _domain_info(row)
+                held = [status for status in info.statuses if status != "ok"]
+                return replace(info, pending=True, statuses=[*held, "pendingTransfer"])
+            moved = self._move(cur, row, registrar, period, tld)
             if moved is None:
                 raise PolicyError(
                     f"sandbox: a transfer adding {period} years would take the expiry of {name}"
                     f" beyond {tld['max_years']} years from now"
                 )
-            return _domain_info(moved)
+            return moved
 
         request = {"name": name, "auth_info": auth_info, "period": period}
         return self._once(
@@ -525,6 +567,117 @@ class SandboxBackend:
             request=request,
             act=act,
         )
+
+    def transfer_domain_action(
+        self, *, registrar: str, client_ref: str, name: str, op: str
+    ) -> TransferInfo:
+        """Decide the pending transfer of ``name`` as a registrar: ``cancel`` as the gaining
+        one, ``reject`` or ``approve`` as the losing one (EPP ``<transfer op=...>``).
+        StatusProhibits (2301) when no transfer of ``name`` is pending; NotAuthorized when
+        ``registrar`` is not the party that may take that decision."""
+        name = _fqdn(name)
+        if op not in TRANSFER_DECISIONS:
+            raise PolicyError(f"sandbox: transfer op {op!r} is not cancel, reject or approve")
+        decision = op
+
+        def act(cur: Cursor) -> TransferInfo:
+            transfer = cur.execute(_q("get_pending_transfer"), {"name": name}).fetchone()
+            if transfer is None:
+                raise StatusProhibits(f"sandbox: no transfer of {name} is pending", code=2301)
+            party = "gaining_registrar" if decision == "cancel" else "losing_registrar"
+            if transfer[party] != registrar:
+                raise NotAuthorized(
+                    f"sandbox: only the {party.replace('_', ' ')} may {decision} the transfer"
+                    f" of {name}"
+                )
+            status = self._end_transfer(cur, transfer, TRANSFER_DECISIONS[decision])
+            return TransferInfo(
+                name=name,
+                status=status,
+                gaining_registrar=transfer["gaining_registrar"],
+                losing_registrar=transfer["losing_registrar"],
+                requested_date=transfer["requested_date"].astimezone(UTC),
+                action_date=datetime.now(UTC),
+            )
+
+        return self._once(
+            "transfer_domain_action",
+            TransferInfo,
+            registrar=registrar,
+            client_ref=client_ref,
+            request={"name": name, "op": decision},
+            act=act,
+        )
+
+    @staticmethod
+    def _move(
+        cur: Cursor, row: DictRow, registrar: str, period: int, tld: DictRow
+    ) -> DomainInfo | None:
+        """Move the domain ``row`` to ``registrar`` with a new auth code; None when the
+        period would take its expiry beyond the zone's limit."""
+        moved = cur.execute(
+            _q("transfer_domain"),
+            {
+                "id": row["id"],
+                "registrar": registrar,
+                "auth_info": secrets.token_urlsafe(12),
+                "period": period,
+                "max_years": tld["max_years"],
+            },
+        ).fetchone()
+        if moved is None:
+            return None
+        return replace(_domain_info(moved), auth_info=moved["auth_info"])
+
+    @staticmethod
+    def _notify(cur: Cursor, transfer: DictRow, moved: DomainInfo | None) -> None:
+        """Queue the transfer's state for both registrars (EPP sends both a trnData
+        message); the gaining registrar's copy of an approval carries the domain."""
+        body = {
+            "name": transfer["name"],
+            "status": transfer["status"],
+            "gaining_registrar": transfer["gaining_registrar"],
+            "losing_registrar": transfer["losing_registrar"],
+            "requested_date": transfer["requested_date"].astimezone(UTC).isoformat(),
+            "action_date": (transfer["action_date"] or transfer["auto_approve_date"])
+            .astimezone(UTC)
+            .isoformat(),
+        }
+        for registrar in (transfer["gaining_registrar"], transfer["losing_registrar"]):
+            message = dict(body)
+            if moved is not None and registrar == transfer["gaining_registrar"]:
+                message["domain"] = moved.to_result(secrets=True)
+            cur.execute(_q("insert_message"), {"registrar": registrar, "body": Jsonb(message)})
+
+    def _end_transfer(self, cur: Cursor, transfer: DictRow, status: str) -> str:
+        """End the pending ``transfer`` with ``status`` (an approval that can no longer
+        be carried out becomes serverCancelled); queue the messages; the final status."""
+        moved: DomainInfo | None = None
+        if status in TRANSFER_APPROVED:
+            row = cur.execute(_q("get_domain_by_id"), {"id": transfer["domain_id"]}).fetchone()
+            if (
+                row is not None
+                and row["status"] == "ok"
+                and row["registrar"] == transfer["losing_registrar"]
+            ):
+                moved = self._move(
+                    cur, row, transfer["gaining_registrar"], transfer["period"],
+                    self._tld(cur, transfer["name"]),
+                )  # fmt: skip
+            if moved is None:
+                status = "serverCancelled"
+        ended = cur.execute(_q("end_transfer"), {"id": transfer["id"], "status": status}).fetchone()
+        if ended is None:
+            raise BackendError(f"sandbox: transfer of {transfer['name']} vanished")
+        self._notify(cur, ended, moved)
+        return status
+
+    def _settle_due(self, cur: Cursor) -> int:
+        """Approve the pending transfers whose auto-approval time has come."""
+        due = cur.execute(_q("due_transfers"), {"limit": 100}).fetchall()
+        for transfer in due:
+            self._end_transfer(cur, transfer, "serverApproved")
+        return len(due)
 
     def restore_domain(
         self, *, registrar: str, client_ref: str, name: str, report: Mapping[str, Any] | None
@@ -758,6 +911,43 @@ class SandboxBackend:
             act=act,
         )
 
+    def poll_transfers(self, *, registrar: str) -> list[TransferMessage]:
+        """``registrar``'s queued transfer messages, oldest first (at most 100), after
+        approving the pending transfers whose auto-approval time has come."""
+        self._simulate()
+        with self._transaction() as cur:
+            self._settle_due(cur)
+            rows = cur.execute(
+                _q("poll_messages"), {"registrar": registrar, "limit": 100}
+            ).fetchall()
+        return [_transfer_message(row) for row in rows]
+
+    def ack_transfer_message(self, *, registrar: str, message_id: str) -> None:
+        self._simulate()
+        try:
+            number = int(message_id)
+        except ValueError:
+            raise ObjectNotFound(f"sandbox: no message {message_id!r}") from None
+        with self._transaction() as cur:
+            cur.execute(_q("ack_message"), {"id": number, "registrar": registrar})
+
+    # --- the registry's operator ------------------------------------------------
+
+    def decide_transfer(self, name: str, decision: str) -> str:
+        """Decide the pending transfer of ``name``: ``approve`` or ``reject`` as the losing
+        registrar, ``cancel`` as the gaining one. Returns the transfer's final status
+        (EPP trStatus); ObjectNotFound when ``name`` has no pending transfer."""
+        status = TRANSFER_DECISIONS.get(decision)
+        if status is None:
+            known = sorted(TRANSFER_DECISIONS)
+            raise PolicyError(f"sandbox: decision {decision!r} is not one of {known}")
+        name = _fqdn(name)
+        with self._transaction() as cur:
+            transfer = cur.execute(_q("get_pending_transfer"), {"name": name}).fetchone()
+            if transfer is None:
+                raise ObjectNotFound(f"sandbox: domain {name} has no pending transfer")
+            return self._end_transfer(cur, transfer, status)
+
     # --- for tests and demos ----------------------------------------------------
 
     def seed_foreign_domain(
@@ -785,5 +975,32 @@ class SandboxBackend:
             raise ObjectExists(f"sandbox: domain {name} is already registered")
         return _domain_info(row)
 
+    def end_redemption_now(self, name: str) -> datetime:
+        """Let the redemption period of ``name`` end now (tests, demos); ObjectNotFound when
+        ``name`` is not in redemption."""
+        name = _fqdn(name)
+        with self._transaction() as cur:
+            row = cur.execute(_q("end_redemption_now"), {"name": name}).fetchone()
+        if row is None:
+            raise ObjectNotFound(f"sandbox: domain {name} is not in redemption")
+        ended: datetime = row["redemption_end"].astimezone(UTC)
+        return ended
 
-__all__ = ["CLIENT_LOCKS", "SandboxBackend"]
+
+def _transfer_message(row: DictRow) -> TransferMessage:
+    body: dict[str, Any] = row["body"]
+    domain = body.get("domain")
+    return TransferMessage(
+        id=str(row["id"]),
+        name=body["name"],
+        status=body["status"],
+        gaining_registrar=body["gaining_registrar"],
+        losing_registrar=body["losing_registrar"],
+        requested_date=datetime.fromisoformat(body["requested_date"]),
+        action_date=datetime.fromisoformat(body["action_date"]),
+        message=f"transfer of {body['name']}: {body['status']}",
+        domain=None if domain is None else _from_result(DomainInfo, domain),
+    )
+
+
+__all__ = ["CLIENT_LOCKS", "TRANSFER_DECISIONS", "SandboxBackend"]

@@ -1,10 +1,22 @@
--- Completion of a provision_domain_transfer job: the domain now belongs to
--- this tenant_customer through this accreditation (row updated when the
--- name is known here, created otherwise); the provision is completed.
--- Reads from the job result: roid, created_date, expiry_date (default: the
--- known expiry, else the transfer date, + transfer_adds_years),
--- transfer_date, nameservers[], registrant, admin_contact, tech_contact,
--- billing_contact.
+-- Completion of a provision_domain_transfer job.
+--
+-- The registry answered "pending" (result pending = true, EPP 1001): the
+-- provision becomes pending_action (an outcome says so) and waits for the
+-- registry's approval, rejection or cancellation, which the executors learn
+-- from the poll queue (provision_domain_transfer_resolve).
+--
+-- Otherwise the domain now belongs to this tenant_customer through this
+-- accreditation (row updated when the name is known here, created
+-- otherwise) with the auth code the registry set (result auth_info; the one
+-- used when the registry returned none); the provision is completed.
+-- Reads from the job result: pending, auth_info, roid, created_date,
+-- expiry_date (default: the known expiry, else the transfer date, +
+-- transfer_adds_years), transfer_date, nameservers[], registrant,
+-- admin_contact, tech_contact, billing_contact.
+--
+-- The new auth code is a secret: it goes into domain.auth_info only, and is
+-- removed from the job's stored result and never copied into the provision's
+-- result_data (which the outcome publishes).
 CREATE OR REPLACE FUNCTION provision_domain_transfer_complete(p_job job)
 RETURNS VOID
 LANGUAGE plpgsql
@@ -14,16 +26,33 @@ DECLARE
     v_at        v_accreditation_tld;
     v_d         domain;
     v_r         JSONB := COALESCE(p_job.result_data, '{}');
+    v_public    JSONB := p_job.result_data - 'auth_info';
     v_transfer  TIMESTAMPTZ;
     v_created   TIMESTAMPTZ;
     v_expiry    TIMESTAMPTZ;
     v_ns        TEXT[];
     v_domain_id UUID;
 BEGIN
+    IF p_job.result_data ? 'auth_info' THEN
+        UPDATE job SET result_data = result_data - 'auth_info' WHERE id = p_job.id;
+    END IF;
     SELECT * INTO v_p FROM provision_domain_transfer WHERE id = p_job.reference_id FOR UPDATE;
     IF NOT FOUND OR (SELECT is_final FROM provision_status WHERE id = v_p.status_id) THEN
         RETURN;
     END IF;
+
+    IF COALESCE((v_r ->> 'pending')::BOOLEAN, FALSE) THEN
+        UPDATE provision_domain_transfer
+           SET status_id = tc_id_from_name('provision_status', 'pending_action'),
+               result_message = COALESCE(p_job.result_message,
+                                         'transfer pending: waiting for the losing registrar'),
+               result_data = v_public,
+               attempt_count = GREATEST(attempt_count, p_job.attempts)
+         WHERE id = v_p.id
+           AND status_id <> tc_id_from_name('provision_status', 'pending_action');
+        RETURN;
+    END IF;
+
     SELECT * INTO v_at FROM v_accreditation_tld WHERE id = v_p.accreditation_tld_id;
     SELECT * INTO v_d FROM domain WHERE name = v_p.name AND status <> 'deleted' FOR UPDATE;
 
@@ -40,7 +69,7 @@ BEGIN
            SET tenant_customer_id = v_p.tenant_customer_id,
                accreditation_tld_id = v_p.accreditation_tld_id,
                roid = COALESCE(v_r ->> 'roid', roid),
-               auth_info = v_p.pw,
+               auth_info = COALESCE(v_r ->> 'auth_info', v_p.pw),
                ry_created_date = v_created,
                ry_expiry_date = v_expiry,
                ry_transfered_date = v_transfer,
@@ -58,7 +87,8 @@ BEGIN
         INSERT INTO domain (tenant_customer_id, accreditation_tld_id, name, roid, auth_info,
                             ry_created_date, ry_expiry_date, ry_transfered_date, ry_updated_date,
                             status, nameservers, registrant, admin_contact, tech_contact, billing_contact)
-        VALUES (v_p.tenant_customer_id, v_p.accreditation_tld_id, v_p.name, v_r ->> 'roid', v_p.pw,
+        VALUES (v_p.tenant_customer_id, v_p.accreditation_tld_id, v_p.name, v_r ->> 'roid',
+                COALESCE(v_r ->> 'auth_info', v_p.pw),
                 v_created, v_expiry, v_transfer, v_transfer,
                 'ok', COALESCE(v_ns, '{}'), v_r ->> 'registrant', v_r ->> 'admin_contact',
                 v_r ->> 'tech_contact', v_r ->> 'billing_contact')
@@ -74,7 +104,7 @@ BEGIN
            ry_expiry_date = v_expiry,
            ry_transfered_date = v_transfer,
            result_message = p_job.result_message,
-           result_data = p_job.result_data,
+           result_data = v_public,
            attempt_count = GREATEST(attempt_count, p_job.attempts)
      WHERE id = v_p.id;
 END;

@@ -27,7 +27,7 @@ BEGIN
             quote_literal(NEW.name), v_domain.status
             USING ERRCODE = 'PV007', COLUMN = 'name', TABLE = TG_TABLE_NAME;
     END IF;
-    IF v_domain.redemption_end_date IS NOT NULL AND v_domain.redemption_end_date < now() THEN
+    IF v_domain.redemption_end_date IS NOT NULL AND v_domain.redemption_end_date <= now() THEN
         RAISE EXCEPTION 'the redemption period of domain % ended at %', quote_literal(NEW.name), v_domain.redemption_end_date
             USING ERRCODE = 'PV007', COLUMN = 'name', TABLE = TG_TABLE_NAME;
     END IF;

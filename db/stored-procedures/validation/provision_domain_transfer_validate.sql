@@ -29,6 +29,7 @@ BEGIN
     END IF;
     NEW.pw := provision_check_pw(NEW.pw, 'pw');
 
+    PERFORM domain_end_redemption(NEW.name);  -- a redemption that is over frees the name
     SELECT * INTO v_domain FROM domain WHERE name = NEW.name AND status <> 'deleted';
     IF FOUND THEN
         IF v_domain.tenant_customer_id = NEW.tenant_customer_id

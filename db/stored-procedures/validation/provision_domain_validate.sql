@@ -22,6 +22,7 @@ BEGIN
         v_at.registration_period_min, LEAST(v_at.registration_period_max, v_at.max_years_to_expiry),
         v_at.tld_name);
 
+    PERFORM domain_end_redemption(NEW.name);  -- a redemption that is over frees the name
     IF EXISTS (SELECT 1 FROM domain WHERE name = NEW.name AND status <> 'deleted') THEN
         RAISE EXCEPTION 'domain % (name) is already registered', quote_literal(NEW.name)
             USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
