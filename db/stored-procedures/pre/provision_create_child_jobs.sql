@@ -70,7 +70,7 @@ BEGIN
                            'step', v_step, 'name', r.name, 'domain_id', r.domain_id,
                            'nameservers', to_jsonb(ARRAY(SELECT ns FROM unnest(r.domain_nameservers) ns
                                                           WHERE ns <> ALL (v_unlink))),
-                           'client_ref', provision_child_job_ref(r.id, 'unlink hosts'))
+                           'client_ref', provision_child_job_ref(r.id, v_step))
                   FROM job_type t WHERE t.name = 'domain_delete_unlink_hosts';
             END IF;
         END LOOP;
