@@ -11,7 +11,7 @@
 -- migration migrations/0005_security.sql sha256:0a2b73312af71f8675f677772259ef6ac822a027a056260500437105c0db3e6a
 -- migration migrations/0006_action_request_outbox.sql sha256:fb9b102d414a01c3300038d475cb26c9dc7a2bb7d9551a78a2128dac1ebb1b56
 -- migration migrations/0007_request_ids.sql sha256:b5388c58d0f7888064e7dd73b7ee5e09573338912dcfdae4cac5f7c4b320eaf3
--- migration migrations/0011_object_actions.sql sha256:a1acbc392da203c017efb574b41fa87968e331df6ef896521db67d7433e0aed8
+-- migration migrations/0011_object_actions.sql sha256:7aa1b6987808bba1e52c24d2baa3955d898b61950189feaae1a2cc82b59e8ed5
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
@@ -2418,6 +2418,18 @@ CREATE INDEX outbox_request_id_idx ON public.outbox USING btree (request_id);
 CREATE INDEX outbox_unsent_idx ON public.outbox USING btree (id) WHERE (sent_date IS NULL);
 
 --
+-- Name: provision_contact_contact_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_contact_contact_id_idx ON public.provision_contact USING btree (contact_id) WHERE (contact_id IS NOT NULL);
+
+--
+-- Name: provision_contact_delete_contact_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_contact_delete_contact_id_idx ON public.provision_contact_delete USING btree (contact_id) WHERE (contact_id IS NOT NULL);
+
+--
 -- Name: provision_contact_delete_handle_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2440,6 +2452,12 @@ CREATE INDEX provision_contact_handle_idx ON public.provision_contact USING btre
 --
 
 CREATE UNIQUE INDEX provision_contact_request_id_idx ON public.provision_contact USING btree (request_id);
+
+--
+-- Name: provision_contact_update_contact_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_contact_update_contact_id_idx ON public.provision_contact_update USING btree (contact_id) WHERE (contact_id IS NOT NULL);
 
 --
 -- Name: provision_contact_update_handle_idx; Type: INDEX; Schema: public; Owner: -
@@ -2526,6 +2544,12 @@ CREATE INDEX provision_domain_update_name_idx ON public.provision_domain_update 
 CREATE UNIQUE INDEX provision_domain_update_request_id_idx ON public.provision_domain_update USING btree (request_id);
 
 --
+-- Name: provision_host_delete_host_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_host_delete_host_id_idx ON public.provision_host_delete USING btree (host_id) WHERE (host_id IS NOT NULL);
+
+--
 -- Name: provision_host_delete_name_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2538,6 +2562,12 @@ CREATE INDEX provision_host_delete_name_idx ON public.provision_host_delete USIN
 CREATE UNIQUE INDEX provision_host_delete_request_id_idx ON public.provision_host_delete USING btree (request_id);
 
 --
+-- Name: provision_host_host_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_host_host_id_idx ON public.provision_host USING btree (host_id) WHERE (host_id IS NOT NULL);
+
+--
 -- Name: provision_host_name_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2548,6 +2578,12 @@ CREATE INDEX provision_host_name_idx ON public.provision_host USING btree (accre
 --
 
 CREATE UNIQUE INDEX provision_host_request_id_idx ON public.provision_host USING btree (request_id);
+
+--
+-- Name: provision_host_update_host_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_host_update_host_id_idx ON public.provision_host_update USING btree (host_id) WHERE (host_id IS NOT NULL);
 
 --
 -- Name: provision_host_update_name_idx; Type: INDEX; Schema: public; Owner: -

@@ -80,6 +80,13 @@ ALTER TABLE provision_host DROP CONSTRAINT provision_host_host_id_fkey,
     ADD CONSTRAINT provision_host_host_id_fkey FOREIGN KEY (host_id) REFERENCES host ON DELETE SET NULL;
 ALTER TABLE provision_contact DROP CONSTRAINT provision_contact_contact_id_fkey,
     ADD CONSTRAINT provision_contact_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES contact ON DELETE SET NULL;
+-- what those ON DELETE SET NULL actions look up
+CREATE INDEX provision_host_host_id_idx ON provision_host (host_id) WHERE host_id IS NOT NULL;
+CREATE INDEX provision_host_update_host_id_idx ON provision_host_update (host_id) WHERE host_id IS NOT NULL;
+CREATE INDEX provision_host_delete_host_id_idx ON provision_host_delete (host_id) WHERE host_id IS NOT NULL;
+CREATE INDEX provision_contact_contact_id_idx ON provision_contact (contact_id) WHERE contact_id IS NOT NULL;
+CREATE INDEX provision_contact_update_contact_id_idx ON provision_contact_update (contact_id) WHERE contact_id IS NOT NULL;
+CREATE INDEX provision_contact_delete_contact_id_idx ON provision_contact_delete (contact_id) WHERE contact_id IS NOT NULL;
 
 -- "In use" lookups (index scans however many domains there are):
 -- the live domains naming a host, or a contact in any role; the hosts under a domain.
