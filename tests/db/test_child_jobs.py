@@ -11,9 +11,11 @@ its last child; children retry and lose leases as any job.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 
+import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
@@ -255,3 +257,34 @@ def test_children_retry_and_lose_leases_as_any_job(db: Conn) -> None:
     assert job(db, first["id"])["attempts"] == 3  # the same job, its client_ref unchanged
     assert job(db, first["id"])["data"]["client_ref"] == first["data"]["client_ref"]
     assert [j["id"] for j in claim(db, limit=10)] == [row["job_id"]]
+
+
+def test_siblings_finishing_at_once_complete_their_no_op_parent(
+    db: Conn, provisioning_db: str
+) -> None:
+    row = glue_update(db)
+    db.execute("UPDATE job SET is_noop = TRUE WHERE id = %(id)s", {"id": row["job_id"]})
+    first, second = children(db, row["job_id"])
+    assert len(claim(db, limit=10)) == 2
+    finished = threading.Event()
+
+    with psycopg.connect(provisioning_db) as a, psycopg.connect(provisioning_db) as b:
+        assert complete(a, first["id"], result={"roid": "H-1"})  # not committed yet
+
+        def complete_second() -> None:
+            assert complete(b, second["id"], result={"roid": "H-2"})
+            b.commit()
+            finished.set()
+
+        other = threading.Thread(target=complete_second)
+        other.start()
+        # each sees the other unfinished in its own snapshot: the later one waits
+        # for the earlier to commit, then finds both final
+        assert not finished.wait(0.3)
+        a.commit()
+        other.join(10)
+        assert finished.is_set()
+
+    parent = job(db, row["job_id"])
+    assert (parent["status_name"], parent["attempts"]) == ("completed", 0)
+    assert provision(db, row["request_id"])["status"] == "completed"

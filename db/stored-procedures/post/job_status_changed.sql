@@ -76,17 +76,23 @@ BEGIN
                    end_date = now()
              WHERE id = NEW.parent_id
                AND status_id = tc_id_from_name('job_status', 'queued');
-        ELSIF NOT EXISTS (SELECT 1
-                            FROM job c
-                            JOIN job_status s ON s.id = c.status_id
-                           WHERE c.parent_id = NEW.parent_id
-                             AND NOT s.is_final) THEN
+        ELSE
+            -- Siblings finishing at once take turns on the parent's row; the
+            -- check below is a new statement, so the later one sees the
+            -- earlier one's committed status and acts for both.
+            PERFORM 1 FROM job p WHERE p.id = NEW.parent_id FOR UPDATE;
+            IF EXISTS (SELECT 1
+                         FROM job c
+                         JOIN job_status s ON s.id = c.status_id
+                        WHERE c.parent_id = NEW.parent_id
+                          AND NOT s.is_final) THEN
+                RETURN NULL;
+            END IF;
             SELECT t.name, p.is_noop INTO v_parent_type, v_parent_noop
               FROM job p
               JOIN job_type t ON t.id = p.type_id
              WHERE p.id = NEW.parent_id
-               AND p.status_id = tc_id_from_name('job_status', 'queued')
-               FOR UPDATE OF p;
+               AND p.status_id = tc_id_from_name('job_status', 'queued');
             IF FOUND AND v_parent_noop THEN
                 UPDATE job
                    SET status_id = tc_id_from_name('job_status', 'completed'),
