@@ -137,6 +137,22 @@ class UnusedBackend:
     ) -> ObjectInfo:
         raise self._unused()
 
+    def update_host(
+        self, *, registrar: str, client_ref: str, name: str, addresses: Sequence[str]
+    ) -> ObjectInfo:
+        raise self._unused()
+
+    def delete_host(self, *, registrar: str, client_ref: str, name: str) -> ObjectInfo:
+        raise self._unused()
+
+    def update_contact(
+        self, *, registrar: str, client_ref: str, handle: str, contact: Mapping[str, Any]
+    ) -> ObjectInfo:
+        raise self._unused()
+
+    def delete_contact(self, *, registrar: str, client_ref: str, handle: str) -> ObjectInfo:
+        raise self._unused()
+
     def issue_certificate(
         self,
         *,

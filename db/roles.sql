@@ -89,7 +89,9 @@ GRANT SELECT ON tenant, customer, tenant_customer, accreditation, tld, accredita
 GRANT SELECT, INSERT ON provision_domain, provision_domain_renew, provision_domain_transfer,
                         provision_domain_restore, provision_domain_delete, provision_domain_update,
                         provision_contact, provision_host, provision_ssl,
-                        provision_domain_transfer_action
+                        provision_domain_transfer_action,
+                        provision_host_update, provision_host_delete,
+                        provision_contact_update, provision_contact_delete
    TO provisioning_ingest;
 GRANT SELECT ON provision_rejection TO provisioning_ingest;
 -- ingest's dedupe before a batch (queries/ingest.sql existing_request_ids)

@@ -695,7 +695,10 @@ CREATE TABLE public.job (
     created_date timestamp with time zone DEFAULT now() NOT NULL,
     updated_date timestamp with time zone DEFAULT now() NOT NULL,
     claimed_date timestamp with time zone,
+    child_failure text DEFAULT 'hard'::text NOT NULL,
+    is_noop boolean DEFAULT false NOT NULL,
     CONSTRAINT job_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT job_child_failure_check CHECK ((child_failure = ANY (ARRAY['hard'::text, 'soft'::text]))),
     CONSTRAINT job_max_attempts_check CHECK ((max_attempts >= 1))
 );
 
@@ -810,6 +813,39 @@ CREATE TABLE public.provision_contact (
 INHERITS (class.audit_trail, class.provision);
 
 --
+-- Name: provision_contact_delete; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.provision_contact_delete (
+    handle text NOT NULL,
+    contact_id uuid
+)
+INHERITS (class.audit_trail, class.provision);
+
+--
+-- Name: provision_contact_update; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.provision_contact_update (
+    handle text NOT NULL,
+    name text,
+    organization text,
+    email text,
+    phone text,
+    fax text,
+    street1 text,
+    street2 text,
+    street3 text,
+    city text,
+    state_province text,
+    postal_code text,
+    country_code text,
+    pw text,
+    contact_id uuid
+)
+INHERITS (class.audit_trail, class.provision);
+
+--
 -- Name: provision_domain; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -919,6 +955,7 @@ CREATE TABLE public.provision_domain_update (
     remove_locks text[] DEFAULT '{}'::text[] NOT NULL,
     domain_id uuid NOT NULL,
     accreditation_tld_id uuid NOT NULL,
+    new_hosts jsonb,
     CONSTRAINT provision_domain_update_name_check CHECK (public.tc_is_fqdn((name)::text))
 )
 INHERITS (class.audit_trail, class.provision);
@@ -933,6 +970,29 @@ CREATE TABLE public.provision_host (
     domain_id uuid,
     host_id uuid,
     CONSTRAINT provision_host_name_check CHECK (public.tc_is_fqdn((name)::text))
+)
+INHERITS (class.audit_trail, class.provision);
+
+--
+-- Name: provision_host_delete; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.provision_host_delete (
+    name public.fqdn NOT NULL,
+    host_id uuid,
+    CONSTRAINT provision_host_delete_name_check CHECK (public.tc_is_fqdn((name)::text))
+)
+INHERITS (class.audit_trail, class.provision);
+
+--
+-- Name: provision_host_update; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.provision_host_update (
+    name public.fqdn NOT NULL,
+    addresses inet[] DEFAULT '{}'::inet[] NOT NULL,
+    host_id uuid,
+    CONSTRAINT provision_host_update_name_check CHECK (public.tc_is_fqdn((name)::text))
 )
 INHERITS (class.audit_trail, class.provision);
 
@@ -1286,6 +1346,78 @@ ALTER TABLE ONLY public.provision_contact ALTER COLUMN id SET DEFAULT gen_random
 ALTER TABLE ONLY public.provision_contact ALTER COLUMN attempt_count SET DEFAULT 0;
 
 --
+-- Name: provision_contact_delete created_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete ALTER COLUMN created_date SET DEFAULT now();
+
+--
+-- Name: provision_contact_delete updated_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete ALTER COLUMN updated_date SET DEFAULT now();
+
+--
+-- Name: provision_contact_delete created_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete ALTER COLUMN created_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_contact_delete updated_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete ALTER COLUMN updated_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_contact_delete id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete ALTER COLUMN id SET DEFAULT gen_random_uuid();
+
+--
+-- Name: provision_contact_delete attempt_count; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete ALTER COLUMN attempt_count SET DEFAULT 0;
+
+--
+-- Name: provision_contact_update created_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update ALTER COLUMN created_date SET DEFAULT now();
+
+--
+-- Name: provision_contact_update updated_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update ALTER COLUMN updated_date SET DEFAULT now();
+
+--
+-- Name: provision_contact_update created_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update ALTER COLUMN created_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_contact_update updated_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update ALTER COLUMN updated_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_contact_update id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update ALTER COLUMN id SET DEFAULT gen_random_uuid();
+
+--
+-- Name: provision_contact_update attempt_count; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update ALTER COLUMN attempt_count SET DEFAULT 0;
+
+--
 -- Name: provision_domain created_date; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1572,6 +1704,78 @@ ALTER TABLE ONLY public.provision_host ALTER COLUMN id SET DEFAULT gen_random_uu
 --
 
 ALTER TABLE ONLY public.provision_host ALTER COLUMN attempt_count SET DEFAULT 0;
+
+--
+-- Name: provision_host_delete created_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete ALTER COLUMN created_date SET DEFAULT now();
+
+--
+-- Name: provision_host_delete updated_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete ALTER COLUMN updated_date SET DEFAULT now();
+
+--
+-- Name: provision_host_delete created_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete ALTER COLUMN created_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_host_delete updated_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete ALTER COLUMN updated_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_host_delete id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete ALTER COLUMN id SET DEFAULT gen_random_uuid();
+
+--
+-- Name: provision_host_delete attempt_count; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete ALTER COLUMN attempt_count SET DEFAULT 0;
+
+--
+-- Name: provision_host_update created_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update ALTER COLUMN created_date SET DEFAULT now();
+
+--
+-- Name: provision_host_update updated_date; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update ALTER COLUMN updated_date SET DEFAULT now();
+
+--
+-- Name: provision_host_update created_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update ALTER COLUMN created_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_host_update updated_by; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update ALTER COLUMN updated_by SET DEFAULT SESSION_USER;
+
+--
+-- Name: provision_host_update id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update ALTER COLUMN id SET DEFAULT gen_random_uuid();
+
+--
+-- Name: provision_host_update attempt_count; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update ALTER COLUMN attempt_count SET DEFAULT 0;
 
 --
 -- Name: provision_ssl created_date; Type: DEFAULT; Schema: public; Owner: -
@@ -1990,11 +2194,25 @@ ALTER TABLE ONLY public.outbox
     ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 
 --
+-- Name: provision_contact_delete provision_contact_delete_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete
+    ADD CONSTRAINT provision_contact_delete_pkey PRIMARY KEY (id);
+
+--
 -- Name: provision_contact provision_contact_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.provision_contact
     ADD CONSTRAINT provision_contact_pkey PRIMARY KEY (id);
+
+--
+-- Name: provision_contact_update provision_contact_update_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update
+    ADD CONSTRAINT provision_contact_update_pkey PRIMARY KEY (id);
 
 --
 -- Name: provision_domain_delete provision_domain_delete_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -2046,11 +2264,25 @@ ALTER TABLE ONLY public.provision_domain_update
     ADD CONSTRAINT provision_domain_update_pkey PRIMARY KEY (id);
 
 --
+-- Name: provision_host_delete provision_host_delete_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete
+    ADD CONSTRAINT provision_host_delete_pkey PRIMARY KEY (id);
+
+--
 -- Name: provision_host provision_host_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.provision_host
     ADD CONSTRAINT provision_host_pkey PRIMARY KEY (id);
+
+--
+-- Name: provision_host_update provision_host_update_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update
+    ADD CONSTRAINT provision_host_update_pkey PRIMARY KEY (id);
 
 --
 -- Name: provision_rejection provision_rejection_event_id_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -2216,6 +2448,12 @@ CREATE INDEX certificate_tenant_customer_idx ON public.certificate USING btree (
 CREATE INDEX contact_tenant_customer_idx ON public.contact USING btree (tenant_customer_id);
 
 --
+-- Name: domain_contacts_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX domain_contacts_idx ON public.domain USING gin ((ARRAY[registrant, admin_contact, tech_contact, billing_contact])) WHERE (status <> 'deleted'::text);
+
+--
 -- Name: domain_live_name_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2232,6 +2470,12 @@ CREATE INDEX domain_redemption_end_idx ON public.domain USING btree (redemption_
 --
 
 CREATE INDEX domain_tenant_customer_idx ON public.domain USING btree (tenant_customer_id);
+
+--
+-- Name: host_domain_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX host_domain_idx ON public.host USING btree (domain_id) WHERE (domain_id IS NOT NULL);
 
 --
 -- Name: host_tenant_customer_idx; Type: INDEX; Schema: public; Owner: -
@@ -2288,6 +2532,30 @@ CREATE INDEX outbox_request_id_idx ON public.outbox USING btree (request_id);
 CREATE INDEX outbox_unsent_idx ON public.outbox USING btree (id) WHERE (sent_date IS NULL);
 
 --
+-- Name: provision_contact_contact_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_contact_contact_id_idx ON public.provision_contact USING btree (contact_id) WHERE (contact_id IS NOT NULL);
+
+--
+-- Name: provision_contact_delete_contact_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_contact_delete_contact_id_idx ON public.provision_contact_delete USING btree (contact_id) WHERE (contact_id IS NOT NULL);
+
+--
+-- Name: provision_contact_delete_handle_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_contact_delete_handle_idx ON public.provision_contact_delete USING btree (accreditation_id, handle);
+
+--
+-- Name: provision_contact_delete_request_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX provision_contact_delete_request_id_idx ON public.provision_contact_delete USING btree (request_id);
+
+--
 -- Name: provision_contact_handle_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2298,6 +2566,24 @@ CREATE INDEX provision_contact_handle_idx ON public.provision_contact USING btre
 --
 
 CREATE UNIQUE INDEX provision_contact_request_id_idx ON public.provision_contact USING btree (request_id);
+
+--
+-- Name: provision_contact_update_contact_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_contact_update_contact_id_idx ON public.provision_contact_update USING btree (contact_id) WHERE (contact_id IS NOT NULL);
+
+--
+-- Name: provision_contact_update_handle_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_contact_update_handle_idx ON public.provision_contact_update USING btree (accreditation_id, handle);
+
+--
+-- Name: provision_contact_update_request_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX provision_contact_update_request_id_idx ON public.provision_contact_update USING btree (request_id);
 
 --
 -- Name: provision_domain_delete_name_idx; Type: INDEX; Schema: public; Owner: -
@@ -2384,6 +2670,30 @@ CREATE INDEX provision_domain_update_name_idx ON public.provision_domain_update 
 CREATE UNIQUE INDEX provision_domain_update_request_id_idx ON public.provision_domain_update USING btree (request_id);
 
 --
+-- Name: provision_host_delete_host_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_host_delete_host_id_idx ON public.provision_host_delete USING btree (host_id) WHERE (host_id IS NOT NULL);
+
+--
+-- Name: provision_host_delete_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_host_delete_name_idx ON public.provision_host_delete USING btree (accreditation_id, name);
+
+--
+-- Name: provision_host_delete_request_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX provision_host_delete_request_id_idx ON public.provision_host_delete USING btree (request_id);
+
+--
+-- Name: provision_host_host_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_host_host_id_idx ON public.provision_host USING btree (host_id) WHERE (host_id IS NOT NULL);
+
+--
 -- Name: provision_host_name_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2394,6 +2704,24 @@ CREATE INDEX provision_host_name_idx ON public.provision_host USING btree (accre
 --
 
 CREATE UNIQUE INDEX provision_host_request_id_idx ON public.provision_host USING btree (request_id);
+
+--
+-- Name: provision_host_update_host_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_host_update_host_id_idx ON public.provision_host_update USING btree (host_id) WHERE (host_id IS NOT NULL);
+
+--
+-- Name: provision_host_update_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX provision_host_update_name_idx ON public.provision_host_update USING btree (accreditation_id, name);
+
+--
+-- Name: provision_host_update_request_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX provision_host_update_request_id_idx ON public.provision_host_update USING btree (request_id);
 
 --
 -- Name: provision_ssl_request_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -2595,7 +2923,42 @@ ALTER TABLE ONLY public.provision_contact
 --
 
 ALTER TABLE ONLY public.provision_contact
-    ADD CONSTRAINT provision_contact_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES public.contact(id);
+    ADD CONSTRAINT provision_contact_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES public.contact(id) ON DELETE SET NULL;
+
+--
+-- Name: provision_contact_delete provision_contact_delete_accreditation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete
+    ADD CONSTRAINT provision_contact_delete_accreditation_id_fkey FOREIGN KEY (accreditation_id) REFERENCES public.accreditation(id);
+
+--
+-- Name: provision_contact_delete provision_contact_delete_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete
+    ADD CONSTRAINT provision_contact_delete_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES public.contact(id) ON DELETE SET NULL;
+
+--
+-- Name: provision_contact_delete provision_contact_delete_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete
+    ADD CONSTRAINT provision_contact_delete_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.job(id) DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: provision_contact_delete provision_contact_delete_status_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete
+    ADD CONSTRAINT provision_contact_delete_status_id_fkey FOREIGN KEY (status_id) REFERENCES public.provision_status(id);
+
+--
+-- Name: provision_contact_delete provision_contact_delete_tenant_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_delete
+    ADD CONSTRAINT provision_contact_delete_tenant_customer_id_fkey FOREIGN KEY (tenant_customer_id) REFERENCES public.tenant_customer(id);
 
 --
 -- Name: provision_contact provision_contact_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2617,6 +2980,41 @@ ALTER TABLE ONLY public.provision_contact
 
 ALTER TABLE ONLY public.provision_contact
     ADD CONSTRAINT provision_contact_tenant_customer_id_fkey FOREIGN KEY (tenant_customer_id) REFERENCES public.tenant_customer(id);
+
+--
+-- Name: provision_contact_update provision_contact_update_accreditation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update
+    ADD CONSTRAINT provision_contact_update_accreditation_id_fkey FOREIGN KEY (accreditation_id) REFERENCES public.accreditation(id);
+
+--
+-- Name: provision_contact_update provision_contact_update_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update
+    ADD CONSTRAINT provision_contact_update_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES public.contact(id) ON DELETE SET NULL;
+
+--
+-- Name: provision_contact_update provision_contact_update_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update
+    ADD CONSTRAINT provision_contact_update_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.job(id) DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: provision_contact_update provision_contact_update_status_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update
+    ADD CONSTRAINT provision_contact_update_status_id_fkey FOREIGN KEY (status_id) REFERENCES public.provision_status(id);
+
+--
+-- Name: provision_contact_update provision_contact_update_tenant_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_contact_update
+    ADD CONSTRAINT provision_contact_update_tenant_customer_id_fkey FOREIGN KEY (tenant_customer_id) REFERENCES public.tenant_customer(id);
 
 --
 -- Name: provision_domain provision_domain_accreditation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2913,6 +3311,41 @@ ALTER TABLE ONLY public.provision_host
     ADD CONSTRAINT provision_host_accreditation_id_fkey FOREIGN KEY (accreditation_id) REFERENCES public.accreditation(id);
 
 --
+-- Name: provision_host_delete provision_host_delete_accreditation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete
+    ADD CONSTRAINT provision_host_delete_accreditation_id_fkey FOREIGN KEY (accreditation_id) REFERENCES public.accreditation(id);
+
+--
+-- Name: provision_host_delete provision_host_delete_host_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete
+    ADD CONSTRAINT provision_host_delete_host_id_fkey FOREIGN KEY (host_id) REFERENCES public.host(id) ON DELETE SET NULL;
+
+--
+-- Name: provision_host_delete provision_host_delete_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete
+    ADD CONSTRAINT provision_host_delete_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.job(id) DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: provision_host_delete provision_host_delete_status_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete
+    ADD CONSTRAINT provision_host_delete_status_id_fkey FOREIGN KEY (status_id) REFERENCES public.provision_status(id);
+
+--
+-- Name: provision_host_delete provision_host_delete_tenant_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_delete
+    ADD CONSTRAINT provision_host_delete_tenant_customer_id_fkey FOREIGN KEY (tenant_customer_id) REFERENCES public.tenant_customer(id);
+
+--
 -- Name: provision_host provision_host_domain_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2924,7 +3357,7 @@ ALTER TABLE ONLY public.provision_host
 --
 
 ALTER TABLE ONLY public.provision_host
-    ADD CONSTRAINT provision_host_host_id_fkey FOREIGN KEY (host_id) REFERENCES public.host(id);
+    ADD CONSTRAINT provision_host_host_id_fkey FOREIGN KEY (host_id) REFERENCES public.host(id) ON DELETE SET NULL;
 
 --
 -- Name: provision_host provision_host_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2946,6 +3379,41 @@ ALTER TABLE ONLY public.provision_host
 
 ALTER TABLE ONLY public.provision_host
     ADD CONSTRAINT provision_host_tenant_customer_id_fkey FOREIGN KEY (tenant_customer_id) REFERENCES public.tenant_customer(id);
+
+--
+-- Name: provision_host_update provision_host_update_accreditation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update
+    ADD CONSTRAINT provision_host_update_accreditation_id_fkey FOREIGN KEY (accreditation_id) REFERENCES public.accreditation(id);
+
+--
+-- Name: provision_host_update provision_host_update_host_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update
+    ADD CONSTRAINT provision_host_update_host_id_fkey FOREIGN KEY (host_id) REFERENCES public.host(id) ON DELETE SET NULL;
+
+--
+-- Name: provision_host_update provision_host_update_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update
+    ADD CONSTRAINT provision_host_update_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.job(id) DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: provision_host_update provision_host_update_status_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update
+    ADD CONSTRAINT provision_host_update_status_id_fkey FOREIGN KEY (status_id) REFERENCES public.provision_status(id);
+
+--
+-- Name: provision_host_update provision_host_update_tenant_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provision_host_update
+    ADD CONSTRAINT provision_host_update_tenant_customer_id_fkey FOREIGN KEY (tenant_customer_id) REFERENCES public.tenant_customer(id);
 
 --
 -- Name: provision_ssl provision_ssl_accreditation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -3024,7 +3492,12 @@ INSERT INTO public.job_status (name, descr, is_success, is_final) VALUES
     ('queued', 'runnable once start_date has passed', 'true', 'false');
 
 INSERT INTO public.job_type (name, descr, reference_table, completion_function, max_attempts) VALUES
+    ('domain_delete_host', 'child of a domain delete: delete one subordinate host', 'provision_domain_delete', 'domain_delete_host_complete', '5'),
+    ('domain_delete_unlink_hosts', 'child of a domain delete: remove its own subordinate hosts from its name servers', 'provision_domain_delete', 'domain_delete_unlink_hosts_complete', '5'),
+    ('domain_update_host', 'child of a domain update: create one glue host', 'provision_domain_update', 'domain_update_host_complete', '5'),
     ('provision_contact', 'create a contact at the registry', 'provision_contact', 'provision_contact_complete', '5'),
+    ('provision_contact_delete', 'delete a contact', 'provision_contact_delete', 'provision_contact_delete_complete', '5'),
+    ('provision_contact_update', 'change a contact', 'provision_contact_update', 'provision_contact_update_complete', '5'),
     ('provision_domain', 'create a domain at the registry', 'provision_domain', 'provision_domain_complete', '5'),
     ('provision_domain_delete', 'delete a domain', 'provision_domain_delete', 'provision_domain_delete_complete', '5'),
     ('provision_domain_renew', 'renew a domain', 'provision_domain_renew', 'provision_domain_renew_complete', '5'),
@@ -3033,6 +3506,8 @@ INSERT INTO public.job_type (name, descr, reference_table, completion_function, 
     ('provision_domain_transfer_action', 'cancel or reject a pending transfer', 'provision_domain_transfer_action', 'provision_domain_transfer_action_complete', '5'),
     ('provision_domain_update', 'update a domain', 'provision_domain_update', 'provision_domain_update_complete', '5'),
     ('provision_host', 'create a host at the registry', 'provision_host', 'provision_host_complete', '5'),
+    ('provision_host_delete', 'delete a host', 'provision_host_delete', 'provision_host_delete_complete', '5'),
+    ('provision_host_update', 'change the addresses of a host', 'provision_host_update', 'provision_host_update_complete', '5'),
     ('provision_ssl', 'issue an SSL certificate', 'provision_ssl', 'provision_ssl_complete', '10');
 
 INSERT INTO public.provision_status (name, descr, is_success, is_final) VALUES

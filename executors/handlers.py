@@ -5,8 +5,9 @@ A handler takes the claimed job and the backend and returns the job's result
 reports anything itself: the worker turns its return or its exception into
 exactly one job state change (see ``executors/worker.py``).
 
-Every call passes ``client_ref`` = the provision's id, so a retried job (after
-a crash, a lost lease, a timeout) has one effect on the backend.
+Every call passes ``client_ref`` = the provision's id (a child job's own
+``client_ref``, stable per step: see ``docs/executors.md``), so a retried job
+(after a crash, a lost lease, a timeout) has one effect on the backend.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ class Job:
 
     @property
     def client_ref(self) -> str:
-        return str(self.field("provision_id"))
+        """The backend's idempotency key: a child job's own, else the provision's id."""
+        own = self.data.get("client_ref")
+        return str(own) if own else str(self.field("provision_id"))
 
 
 Handler = Callable[[Job, Backend], dict[str, Any]]
@@ -142,6 +145,46 @@ def create_host(job: Job, backend: Backend) -> dict[str, Any]:
     ).to_result()
 
 
+def update_host(job: Job, backend: Backend) -> dict[str, Any]:
+    return backend.update_host(
+        registrar=job.registrar,
+        client_ref=job.client_ref,
+        name=job.field("name"),
+        addresses=[str(a) for a in job.data.get("addresses") or []],
+    ).to_result()
+
+
+def delete_host(job: Job, backend: Backend) -> dict[str, Any]:
+    return backend.delete_host(
+        registrar=job.registrar, client_ref=job.client_ref, name=job.field("name")
+    ).to_result()
+
+
+def update_contact(job: Job, backend: Backend) -> dict[str, Any]:
+    return backend.update_contact(
+        registrar=job.registrar,
+        client_ref=job.client_ref,
+        handle=job.field("handle"),
+        contact=job.field("changes"),
+    ).to_result()
+
+
+def delete_contact(job: Job, backend: Backend) -> dict[str, Any]:
+    return backend.delete_contact(
+        registrar=job.registrar, client_ref=job.client_ref, handle=job.field("handle")
+    ).to_result()
+
+
+def unlink_hosts(job: Job, backend: Backend) -> dict[str, Any]:
+    """A domain delete's first step: its own subordinate hosts out of its name servers."""
+    return backend.update_domain(
+        registrar=job.registrar,
+        client_ref=job.client_ref,
+        name=job.field("name"),
+        changes={"nameservers": list(job.field("nameservers"))},
+    ).to_result()
+
+
 def issue_certificate(job: Job, backend: Backend) -> dict[str, Any]:
     return backend.issue_certificate(
         registrar=job.registrar,
@@ -165,6 +208,14 @@ HANDLERS: dict[str, Handler] = {
     "provision_contact": create_contact,
     "provision_host": create_host,
     "provision_ssl": issue_certificate,
+    "provision_host_update": update_host,
+    "provision_host_delete": delete_host,
+    "provision_contact_update": update_contact,
+    "provision_contact_delete": delete_contact,
+    # child jobs (docs/executors.md, "Child jobs")
+    "domain_delete_unlink_hosts": unlink_hosts,
+    "domain_delete_host": delete_host,
+    "domain_update_host": create_host,
 }
 
 __all__ = ["HANDLERS", "Handler", "InvalidJob", "Job"]

@@ -51,6 +51,10 @@ ACTIONS: dict[str, Action] = {
         Action("provision_host", "HostCreate", "host", "name"),
         Action("provision_ssl", "SslCertificate", "ssl", "common_name"),
         Action("provision_domain_transfer_action", "DomainTransferAction", "domain", "name"),
+        Action("provision_host_update", "HostUpdate", "host", "name"),
+        Action("provision_host_delete", "HostDelete", "host", "name"),
+        Action("provision_contact_update", "ContactUpdate", "contact", "handle"),
+        Action("provision_contact_delete", "ContactDelete", "contact", "handle"),
     )
 }
 

@@ -271,6 +271,14 @@ def payload_schemas() -> dict[str, dict[str, Any]]:
     return {branch["name"]: branch for branch in payload["type"]}
 
 
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _field_shape(schema: Any) -> tuple[str, bool, str | None]:
     """(type, nullable, logicalType) of a field; arrays are ``array:<items>``."""
     nullable = False
@@ -472,6 +480,7 @@ class _Builder:
 
     def __init__(self, seed: int, max_string_bytes: int) -> None:
         self.rng = random.Random(seed)
+        self.unparsable_report_given = False
         self.codec = SingleObjectCodec()
         self.max_string_bytes = max_string_bytes
         self.short = min(SHORT_STRING_BYTES, max_string_bytes)
@@ -640,6 +649,17 @@ class _Builder:
                 "name": f"ns{rng.randint(1, 9)}.{name}",
                 "addresses": [f"192.0.2.{rng.randint(1, 254)}"],
             },
+            "HostUpdate": lambda: {
+                "name": f"ns{rng.randint(1, 9)}.{name}",
+                "addresses": [f"192.0.2.{rng.randint(1, 254)}"],
+            },
+            "HostDelete": lambda: {"name": f"ns{rng.randint(1, 9)}.{name}"},
+            "ContactUpdate": lambda: {
+                "handle": self.handle(),
+                "email": f"{self.token(8)}@example.net",
+                "city": rng.choice((None, "Shelbyville")),
+            },
+            "ContactDelete": lambda: {"handle": self.handle()},
             "SslCertificate": lambda: {
                 "common_name": name,
                 "sans": [f"www.{name}"],
@@ -1221,7 +1241,10 @@ class _Builder:
     def restore_invalid_json(self) -> CorpusMessage:
         """A restore_report that is not JSON, not a JSON object, or not storable as jsonb."""
         datum = self.datum("provision_domain_restore")
-        if self.rng.random() < 0.8:
+        if not self.unparsable_report_given:  # every corpus has one that is not JSON at all
+            text = self.rng.choice([t for t in INVALID_JSON if not _parses(t)])
+            self.unparsable_report_given = True
+        elif self.rng.random() < 0.8:
             text = self.rng.choice(INVALID_JSON)
         else:
             text = '{"reason": "' + self.hostile("control-chars", "raw controls") + '"}'
@@ -1324,6 +1347,10 @@ _ACTION_KINDS: Final = {
     "provision_contact": "action-contact",
     "provision_host": "action-host",
     "provision_ssl": "action-ssl",
+    "provision_host_update": "action-host_update",
+    "provision_host_delete": "action-host_delete",
+    "provision_contact_update": "action-contact_update",
+    "provision_contact_delete": "action-contact_delete",
 }
 
 Maker = Callable[[_Builder], CorpusMessage]

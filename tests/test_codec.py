@@ -109,6 +109,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "sans": ["example.com"],
         "validity_days": 90,
     },
+    "provision_host_update": {"name": "ns1.example.com", "addresses": ["192.0.2.2"]},
+    "provision_host_delete": {"name": "ns1.example.com"},
+    "provision_contact_update": {"handle": "JD-1001", "email": "jd@example.com", "pw": "N3w!code"},
+    "provision_contact_delete": {"handle": "JD-1001"},
 }
 
 
@@ -181,6 +185,31 @@ def test_message_written_with_v1_decodes_with_current_reader() -> None:
     assert decoded["action"] == "provision_domain_renew"
     assert decoded["payload"]["current_expiry_date"] == date(2027, 3, 1)
     assert str(decoded["request_id"]) == datum["request_id"]
+
+
+def test_message_written_with_v2_decodes_with_current_reader() -> None:
+    v2 = released(REQUEST)[2]
+    assert "provision_host_update" not in json.dumps(v2)
+    datum = build_request(_request("provision_domain_update"))
+    buffer = io.BytesIO()
+    buffer.write(MAGIC + schema_fingerprint(v2))
+    schemaless_writer(buffer, v2, to_avro(datum))
+    decoded = SingleObjectCodec().decode(REQUEST, buffer.getvalue(), "t")
+    assert decoded["action"] == "provision_domain_update"
+    assert decoded["payload"]["nameservers"] == ["ns3.example.net"]
+    assert decoded["payload"]["new_hosts"] == {}  # the field v3 added, at its default
+
+
+def test_glue_of_a_domain_update_round_trips() -> None:
+    payload = {
+        "name": "example.com",
+        "nameservers": ["ns1.example.com", "ns2.example.net"],
+        "new_hosts": {"ns1.example.com": ["192.0.2.1", "2001:db8::1"]},
+    }
+    codec = SingleObjectCodec()
+    datum = build_request({**_request("provision_domain_update"), "payload": payload})
+    decoded = codec.decode(REQUEST, codec.encode(REQUEST, to_avro(datum), "t"), "t")
+    assert decoded["payload"]["new_hosts"] == payload["new_hosts"]
 
 
 # --- bad bytes -----------------------------------------------------------------

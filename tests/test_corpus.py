@@ -64,6 +64,10 @@ REQUIRED_KINDS = (
     "action-contact",
     "action-host",
     "action-ssl",
+    "action-host_update",
+    "action-host_delete",
+    "action-contact_update",
+    "action-contact_delete",
     "restore-deep-json",
     "restore-invalid-json",
     "period-extreme",
@@ -457,7 +461,12 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "provision_domain_restore": {"name": "x.com", "restore_report": '{"reason": "r"}'},
     "provision_domain_delete": {"name": "x.com"},
     "provision_domain_transfer_action": {"name": "x.com", "op": "reject"},
-    "provision_domain_update": {"name": "x.com", "nameservers": ["ns1.x.net"], "add_locks": ["a"]},
+    "provision_domain_update": {
+        "name": "x.com",
+        "nameservers": ["ns1.x.com", "ns1.x.net"],
+        "add_locks": ["a"],
+        "new_hosts": {"ns1.x.com": ["192.0.2.1", "2001:db8::1"]},
+    },
     "provision_contact": {
         "handle": "C-1",
         "name": "N",
@@ -467,6 +476,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     },
     "provision_host": {"name": "ns1.x.com", "addresses": ["192.0.2.1", "2001:db8::1"]},
     "provision_ssl": {"common_name": "x.com", "sans": ["www.x.com"], "validity_days": 90},
+    "provision_host_update": {"name": "ns1.x.com", "addresses": ["192.0.2.2"]},
+    "provision_host_delete": {"name": "ns1.x.com"},
+    "provision_contact_update": {"handle": "C-1", "city": "D", "pw": "n3w-secret"},
+    "provision_contact_delete": {"handle": "C-1"},
 }
 
 

@@ -70,6 +70,11 @@ def status_of(db: Conn, table: str, provision_id: uuid.UUID) -> tuple[str, str |
     return row["name"], row["result_message"]
 
 
+def test_every_job_type_has_a_handler(db: Conn) -> None:
+    types = {row["name"] for row in fetch_all(db, "SELECT name FROM job_type")}
+    assert types == set(HANDLERS)
+
+
 def test_every_job_type_runs_end_to_end_on_the_sandbox(
     db: Conn, provisioning_db: str, sandbox: SandboxBackend
 ) -> None:

@@ -472,6 +472,100 @@ def test_create_host_keeps_names_unique(sandbox: SandboxBackend) -> None:
         sandbox.create_host(registrar=US, client_ref=ref(), name="ns2.example.com", addresses=["x"])
 
 
+def test_update_and_delete_a_host_refused_while_a_domain_names_it(
+    sandbox: SandboxBackend, url: str
+) -> None:
+    sandbox.create_host(
+        registrar=US, client_ref=ref(), name="ns1.used.com", addresses=["192.0.2.1"]
+    )
+    updated = sandbox.update_host(
+        registrar=US, client_ref=ref(), name="NS1.used.com", addresses=["192.0.2.9", "2001:db8::9"]
+    )
+    assert updated.name == "ns1.used.com"
+    texts = "SELECT ARRAY(SELECT host(a) FROM unnest(addresses) a) FROM sandbox.host"
+    assert scalar(url, texts) == ["192.0.2.9", "2001:db8::9"]
+    with pytest.raises(NotAuthorized):
+        sandbox.update_host(registrar=THEM, client_ref=ref(), name="ns1.used.com", addresses=[])
+    with pytest.raises(ObjectNotFound):
+        sandbox.delete_host(registrar=US, client_ref=ref(), name="ns9.used.com")
+
+    # a domain of another registrar names it: the registry refuses (2305)
+    sandbox.create_domain(
+        registrar=THEM,
+        client_ref=ref(),
+        name="user.net",
+        period=1,
+        auth_info="S3cret!pw",
+        contacts={},
+        nameservers=["ns1.used.com"],
+    )
+    with pytest.raises(StatusProhibits, match=r"domain user\.net names it") as refused:
+        sandbox.delete_host(registrar=US, client_ref=ref(), name="ns1.used.com")
+    assert refused.value.code == 2305
+    execute(url, "UPDATE sandbox.domain SET nameservers = '{}' WHERE name = 'user.net'")
+    once = ref()
+    deleted = sandbox.delete_host(registrar=US, client_ref=once, name="ns1.used.com")
+    assert deleted.name == "ns1.used.com"
+    assert count(url, "host") == 0
+    # a retry with the same client_ref answers as the first call did
+    assert sandbox.delete_host(registrar=US, client_ref=once, name="ns1.used.com") == deleted
+
+
+def test_a_domain_with_hosts_under_it_cannot_be_deleted(sandbox: SandboxBackend) -> None:
+    create(sandbox, "parent.com")
+    sandbox.create_host(
+        registrar=US, client_ref=ref(), name="ns1.parent.com", addresses=["192.0.2.1"]
+    )
+    with pytest.raises(StatusProhibits, match=r"ns1\.parent\.com") as refused:
+        sandbox.delete_domain(registrar=US, client_ref=ref(), name="parent.com")
+    assert refused.value.code == 2305
+    sandbox.delete_host(registrar=US, client_ref=ref(), name="ns1.parent.com")
+    assert (
+        sandbox.delete_domain(registrar=US, client_ref=ref(), name="parent.com").name
+        == "parent.com"
+    )
+
+
+def test_update_and_delete_a_contact_refused_while_a_domain_names_it(
+    sandbox: SandboxBackend, url: str
+) -> None:
+    contact = {
+        "handle": "tech-1",
+        "name": "Tech",
+        "email": "t@example.net",
+        "phone": "+1.5550100",
+        "address": {"city": "Springfield", "country_code": "US"},
+    }
+    sandbox.create_contact(registrar=US, client_ref=ref(), contact=contact)
+    info = sandbox.update_contact(
+        registrar=US,
+        client_ref=ref(),
+        handle="tech-1",
+        contact={"email": "new@example.net", "phone": "", "auth_info": "N3w!secret"},
+    )
+    assert info.handle == "tech-1"
+    fields = scalar(url, "SELECT fields FROM sandbox.contact WHERE handle = 'tech-1'")
+    assert (fields["email"], fields["auth_info"], "phone" in fields) == (
+        "new@example.net",
+        "N3w!secret",
+        False,
+    )
+    with pytest.raises(ObjectNotFound):  # contacts are per registrar
+        sandbox.update_contact(
+            registrar=THEM, client_ref=ref(), handle="tech-1", contact={"name": "X"}
+        )
+
+    create(sandbox, "contacts.com")  # names tech-1 as its tech contact
+    with pytest.raises(StatusProhibits, match=r"domain contacts\.com names it") as refused:
+        sandbox.delete_contact(registrar=US, client_ref=ref(), handle="tech-1")
+    assert refused.value.code == 2305
+    execute(url, "UPDATE sandbox.domain SET contacts = '{}' WHERE name = 'contacts.com'")
+    assert (
+        sandbox.delete_contact(registrar=US, client_ref=ref(), handle="tech-1").handle == "tech-1"
+    )
+    assert count(url, "contact") == 0
+
+
 # --- certificates -------------------------------------------------------------------
 
 

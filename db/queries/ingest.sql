@@ -81,16 +81,16 @@ SELECT r.request_id, r.tenant_customer_id, accreditation_id_from_name(r.accredit
 INSERT INTO provision_domain_update (
     request_id, tenant_customer_id, accreditation_id, order_item_plan_ids, order_metadata, traceparent,
     name, nameservers, registrant, admin_contact, tech_contact, billing_contact, pw,
-    add_locks, remove_locks)
+    add_locks, remove_locks, new_hosts)
 SELECT r.request_id, r.tenant_customer_id, accreditation_id_from_name(r.accreditation),
        r.order_item_plan_ids, r.order_metadata, r.traceparent,
        r.name, r.nameservers, r.registrant, r.admin_contact, r.tech_contact, r.billing_contact, r.pw,
-       COALESCE(r.add_locks, '{}'), COALESCE(r.remove_locks, '{}')
+       COALESCE(r.add_locks, '{}'), COALESCE(r.remove_locks, '{}'), r.new_hosts
   FROM jsonb_to_recordset(%(rows)s::JSONB) AS r(
        ord INT, request_id UUID, tenant_customer_id UUID, accreditation TEXT,
        order_item_plan_ids UUID[], order_metadata JSONB, traceparent TEXT,
        name TEXT, nameservers TEXT[], registrant TEXT, admin_contact TEXT, tech_contact TEXT,
-       billing_contact TEXT, pw TEXT, add_locks TEXT[], remove_locks TEXT[])
+       billing_contact TEXT, pw TEXT, add_locks TEXT[], remove_locks TEXT[], new_hosts JSONB)
  ORDER BY r.ord
 
 -- name: insert_provision_contact
@@ -136,6 +136,62 @@ SELECT r.request_id, r.tenant_customer_id, accreditation_id_from_name(r.accredit
        order_item_plan_ids UUID[], order_metadata JSONB, traceparent TEXT,
        common_name TEXT, sans TEXT[], csr_pem TEXT, key_type TEXT, validity_days INT,
        validation_method TEXT)
+ ORDER BY r.ord
+
+-- name: insert_provision_host_update
+INSERT INTO provision_host_update (
+    request_id, tenant_customer_id, accreditation_id, order_item_plan_ids, order_metadata, traceparent,
+    name, addresses)
+SELECT r.request_id, r.tenant_customer_id, accreditation_id_from_name(r.accreditation),
+       r.order_item_plan_ids, r.order_metadata, r.traceparent,
+       r.name, COALESCE(r.addresses, '{}')
+  FROM jsonb_to_recordset(%(rows)s::JSONB) AS r(
+       ord INT, request_id UUID, tenant_customer_id UUID, accreditation TEXT,
+       order_item_plan_ids UUID[], order_metadata JSONB, traceparent TEXT,
+       name TEXT, addresses INET[])
+ ORDER BY r.ord
+
+-- name: insert_provision_host_delete
+INSERT INTO provision_host_delete (
+    request_id, tenant_customer_id, accreditation_id, order_item_plan_ids, order_metadata, traceparent,
+    name)
+SELECT r.request_id, r.tenant_customer_id, accreditation_id_from_name(r.accreditation),
+       r.order_item_plan_ids, r.order_metadata, r.traceparent,
+       r.name
+  FROM jsonb_to_recordset(%(rows)s::JSONB) AS r(
+       ord INT, request_id UUID, tenant_customer_id UUID, accreditation TEXT,
+       order_item_plan_ids UUID[], order_metadata JSONB, traceparent TEXT,
+       name TEXT)
+ ORDER BY r.ord
+
+-- name: insert_provision_contact_update
+INSERT INTO provision_contact_update (
+    request_id, tenant_customer_id, accreditation_id, order_item_plan_ids, order_metadata, traceparent,
+    handle, name, organization, email, phone, fax, street1, street2, street3, city,
+    state_province, postal_code, country_code, pw)
+SELECT r.request_id, r.tenant_customer_id, accreditation_id_from_name(r.accreditation),
+       r.order_item_plan_ids, r.order_metadata, r.traceparent,
+       r.handle, r.name, r.organization, r.email, r.phone, r.fax, r.street1, r.street2, r.street3,
+       r.city, r.state_province, r.postal_code, r.country_code, r.pw
+  FROM jsonb_to_recordset(%(rows)s::JSONB) AS r(
+       ord INT, request_id UUID, tenant_customer_id UUID, accreditation TEXT,
+       order_item_plan_ids UUID[], order_metadata JSONB, traceparent TEXT,
+       handle TEXT, name TEXT, organization TEXT, email TEXT, phone TEXT, fax TEXT, street1 TEXT,
+       street2 TEXT, street3 TEXT, city TEXT, state_province TEXT, postal_code TEXT,
+       country_code TEXT, pw TEXT)
+ ORDER BY r.ord
+
+-- name: insert_provision_contact_delete
+INSERT INTO provision_contact_delete (
+    request_id, tenant_customer_id, accreditation_id, order_item_plan_ids, order_metadata, traceparent,
+    handle)
+SELECT r.request_id, r.tenant_customer_id, accreditation_id_from_name(r.accreditation),
+       r.order_item_plan_ids, r.order_metadata, r.traceparent,
+       r.handle
+  FROM jsonb_to_recordset(%(rows)s::JSONB) AS r(
+       ord INT, request_id UUID, tenant_customer_id UUID, accreditation TEXT,
+       order_item_plan_ids UUID[], order_metadata JSONB, traceparent TEXT,
+       handle TEXT)
  ORDER BY r.ord
 
 -- name: reject

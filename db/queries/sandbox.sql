@@ -168,6 +168,76 @@ VALUES (%(name)s, 'H' || nextval('sandbox.roid_seq') || '-SANDBOX', %(registrar)
 ON CONFLICT (name) DO NOTHING
 RETURNING roid, name, created_date;
 
+-- name: get_host
+-- The host of that name, locked for the rest of the transaction.
+SELECT *
+  FROM sandbox.host
+ WHERE name = %(name)s
+   FOR UPDATE;
+
+-- name: host_users
+-- Up to three live domains (any registrar's) naming the host as a name server.
+SELECT name
+  FROM sandbox.domain
+ WHERE nameservers @> ARRAY[%(name)s::TEXT]
+   AND status <> 'deleted'
+   AND (status = 'ok' OR redemption_end > now())
+ ORDER BY name
+ LIMIT 3;
+
+-- name: subordinate_hosts
+-- Up to three hosts named under the domain.
+SELECT name
+  FROM sandbox.host
+ WHERE reverse(name) LIKE reverse('.' || %(name)s::TEXT) || '%%'
+ ORDER BY name
+ LIMIT 3;
+
+-- name: update_host
+UPDATE sandbox.host
+   SET addresses = %(addresses)s::INET[]
+ WHERE id = %(id)s
+RETURNING roid, name, created_date;
+
+-- name: delete_host
+DELETE FROM sandbox.host
+ WHERE id = %(id)s
+RETURNING roid, name, created_date;
+
+-- name: get_contact
+-- The registrar's contact with that handle, locked for the rest of the transaction.
+SELECT *
+  FROM sandbox.contact
+ WHERE registrar = %(registrar)s
+   AND handle = %(handle)s
+   FOR UPDATE;
+
+-- name: contact_users
+-- Up to three live domains of the registrar naming the contact in a role.
+SELECT name
+  FROM sandbox.domain
+ WHERE (contacts @> jsonb_build_object('registrant', %(handle)s::TEXT)
+        OR contacts @> jsonb_build_object('admin', %(handle)s::TEXT)
+        OR contacts @> jsonb_build_object('tech', %(handle)s::TEXT)
+        OR contacts @> jsonb_build_object('billing', %(handle)s::TEXT))
+   AND status <> 'deleted'
+   AND (status = 'ok' OR redemption_end > now())
+   AND registrar = %(registrar)s
+ ORDER BY name
+ LIMIT 3;
+
+-- name: update_contact
+-- fields: the new fields, whole.
+UPDATE sandbox.contact
+   SET fields = %(fields)s
+ WHERE id = %(id)s
+RETURNING roid, handle, created_date;
+
+-- name: delete_contact
+DELETE FROM sandbox.contact
+ WHERE id = %(id)s
+RETURNING roid, handle, created_date;
+
 -- name: insert_certificate
 INSERT INTO sandbox.certificate (serial, registrar, common_name, sans, key_type, not_before,
                                  not_after, certificate_pem, private_key_pem)

@@ -77,6 +77,15 @@ CREATE TABLE IF NOT EXISTS sandbox.host (
     created_date TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
+-- "In use" lookups: the live domains naming a host, or a contact in a role;
+-- the hosts under a domain (by reversed name: a prefix search).
+CREATE INDEX IF NOT EXISTS domain_nameservers_idx
+    ON sandbox.domain USING GIN (nameservers) WHERE status <> 'deleted';
+CREATE INDEX IF NOT EXISTS domain_contacts_idx
+    ON sandbox.domain USING GIN (contacts jsonb_path_ops) WHERE status <> 'deleted';
+CREATE INDEX IF NOT EXISTS host_reversed_name_idx
+    ON sandbox.host (reverse(name) text_pattern_ops);
+
 -- The sandbox CA: one row, created once by the first backend that starts.
 CREATE TABLE IF NOT EXISTS sandbox.ca (
     id              BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),

@@ -7,6 +7,8 @@
 --   trg_30_audit_insert      AFTER INSERT, per statement   audit_trail_log (10_audit.sql)
 --   trg_30_audit             AFTER UPDATE OR DELETE        audit_trail_log (10_audit.sql)
 --   trg_40_create_jobs       AFTER INSERT, per statement   the jobs of the inserted rows (pre/)
+--   trg_45_create_child_jobs AFTER INSERT, per statement   their child jobs (provision_domain_delete,
+--                                                          provision_domain_update; pre/provision_child_jobs.sql)
 --   trg_50_emit_outcome      AFTER UPDATE OF status_id     final status -> outbox row (post/)
 -- Completion itself is driven by the job table (30_job.sql).
 
@@ -37,3 +39,9 @@ BEGIN
 END;
 $$;
 DROP FUNCTION IF EXISTS provision_job_create(TEXT, UUID, JSONB);
+CREATE OR REPLACE TRIGGER trg_45_create_child_jobs AFTER INSERT ON provision_domain_delete
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION provision_create_child_jobs();
+CREATE OR REPLACE TRIGGER trg_45_create_child_jobs AFTER INSERT ON provision_domain_update
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION provision_create_child_jobs();

@@ -61,7 +61,8 @@ class ObjectNotFound(BackendError):
 
 
 class StatusProhibits(BackendError):
-    """The object's status does not allow the operation (EPP 2304)."""
+    """The object's status does not allow the operation (EPP 2304), or its associations
+    do (EPP 2305: a host or contact a domain still names): raised with ``code=2305``."""
 
     code = 2304
 
@@ -270,6 +271,27 @@ class Backend(Protocol):
     def create_host(
         self, *, registrar: str, client_ref: str, name: str, addresses: Sequence[str]
     ) -> ObjectInfo: ...
+
+    def update_host(
+        self, *, registrar: str, client_ref: str, name: str, addresses: Sequence[str]
+    ) -> ObjectInfo:
+        """Give host ``name`` exactly ``addresses`` (the full new list)."""
+        ...
+
+    def delete_host(self, *, registrar: str, client_ref: str, name: str) -> ObjectInfo:
+        """Delete host ``name``; refused (2305) while a domain names it."""
+        ...
+
+    def update_contact(
+        self, *, registrar: str, client_ref: str, handle: str, contact: Mapping[str, Any]
+    ) -> ObjectInfo:
+        """Change contact ``handle``: the keys of ``contact`` are the fields to change
+        (as ``create_contact`` has them, ``address`` whole); "" clears an optional one."""
+        ...
+
+    def delete_contact(self, *, registrar: str, client_ref: str, handle: str) -> ObjectInfo:
+        """Delete contact ``handle``; refused (2305) while a domain names it."""
+        ...
 
     def issue_certificate(
         self,

@@ -169,6 +169,36 @@ def _domain_info(row: DictRow) -> DomainInfo:
     )
 
 
+def _addresses(host: str, addresses: Sequence[str]) -> list[str]:
+    """The addresses as plain IP texts; PolicyError naming the host for one that is not."""
+    try:  # an INET's text may carry a full-length prefix: 192.0.2.1/32
+        return [str(ipaddress.ip_interface(a.strip()).ip) for a in addresses]
+    except ValueError as exc:
+        raise PolicyError(f"sandbox: host {host}: {exc}") from None
+
+
+def _object_info(row: DictRow) -> ObjectInfo:
+    return ObjectInfo(
+        roid=row["roid"],
+        created_date=row["created_date"].astimezone(UTC),
+        handle=row.get("handle"),
+        name=row.get("name"),
+    )
+
+
+def _changed_fields(fields: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A contact's stored fields with ``changes`` applied; "" or None removes a field."""
+    merged = dict(fields)
+    for key, value in changes.items():
+        if key == "handle":
+            raise PolicyError("sandbox: a contact's handle cannot be changed")
+        if value is None or value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = _plain(value)
+    return merged
+
+
 def _check_period(period: int, low: int, high: int, what: str) -> None:
     if not low <= period <= high:
         raise PolicyError(f"sandbox: {what} period {period} is outside {low}..{high} years")
@@ -709,6 +739,13 @@ class SandboxBackend:
         def act(cur: Cursor) -> DeleteInfo:
             row = self._own_domain(cur, name, registrar)
             self._require(row, status="ok", lock="clientDeleteProhibited")
+            hosts = [h["name"] for h in cur.execute(_q("subordinate_hosts"), {"name": name})]
+            if hosts:
+                raise StatusProhibits(
+                    f"sandbox: domain {name} has hosts under it ({', '.join(hosts)}):"
+                    " delete them first",
+                    code=2305,
+                )
             tld = self._tld(cur, name)
             deleted = cur.execute(
                 _q("delete_domain"), {"id": row["id"], "redemption_days": tld["redemption_days"]}
@@ -811,10 +848,7 @@ class SandboxBackend:
         self, *, registrar: str, client_ref: str, name: str, addresses: Sequence[str]
     ) -> ObjectInfo:
         name = _fqdn(name)
-        try:  # an INET's text may carry a full-length prefix: 192.0.2.1/32
-            ips = [str(ipaddress.ip_interface(a.strip()).ip) for a in addresses]
-        except ValueError as exc:
-            raise PolicyError(f"sandbox: host {name}: {exc}") from None
+        ips = _addresses(name, addresses)
 
         def act(cur: Cursor) -> ObjectInfo:
             row = cur.execute(
@@ -832,6 +866,125 @@ class SandboxBackend:
             registrar=registrar,
             client_ref=client_ref,
             request={"name": name, "addresses": ips},
+            act=act,
+        )
+
+    def _own_host(self, cur: Cursor, name: str, registrar: str) -> DictRow:
+        """The host ``name`` of ``registrar``, locked; ObjectNotFound / NotAuthorized."""
+        row = cur.execute(_q("get_host"), {"name": name}).fetchone()
+        if row is None:
+            raise ObjectNotFound(f"sandbox: host {name} does not exist")
+        if row["registrar"] != registrar:
+            raise NotAuthorized(f"sandbox: host {name} is sponsored by another registrar")
+        return row
+
+    def _own_contact(self, cur: Cursor, handle: str, registrar: str) -> DictRow:
+        """The registrar's contact ``handle``, locked; ObjectNotFound."""
+        row = cur.execute(_q("get_contact"), {"registrar": registrar, "handle": handle}).fetchone()
+        if row is None:
+            raise ObjectNotFound(f"sandbox: you have no contact with handle {handle}")
+        return row
+
+    def update_host(
+        self, *, registrar: str, client_ref: str, name: str, addresses: Sequence[str]
+    ) -> ObjectInfo:
+        name = _fqdn(name)
+        ips = _addresses(name, addresses)
+
+        def act(cur: Cursor) -> ObjectInfo:
+            row = self._own_host(cur, name, registrar)
+            updated = cur.execute(_q("update_host"), {"id": row["id"], "addresses": ips}).fetchone()
+            if updated is None:
+                raise BackendError(f"sandbox: host {name} vanished while being updated")
+            return _object_info(updated)
+
+        return self._once(
+            "update_host",
+            ObjectInfo,
+            registrar=registrar,
+            client_ref=client_ref,
+            request={"name": name, "addresses": ips},
+            act=act,
+        )
+
+    def delete_host(self, *, registrar: str, client_ref: str, name: str) -> ObjectInfo:
+        name = _fqdn(name)
+
+        def act(cur: Cursor) -> ObjectInfo:
+            row = self._own_host(cur, name, registrar)
+            users = [u["name"] for u in cur.execute(_q("host_users"), {"name": name})]
+            if users:
+                raise StatusProhibits(
+                    f"sandbox: host {name} is in use: domain {', '.join(users)} names it",
+                    code=2305,
+                )
+            deleted = cur.execute(_q("delete_host"), {"id": row["id"]}).fetchone()
+            if deleted is None:
+                raise BackendError(f"sandbox: host {name} vanished while being deleted")
+            return _object_info(deleted)
+
+        return self._once(
+            "delete_host",
+            ObjectInfo,
+            registrar=registrar,
+            client_ref=client_ref,
+            request={"name": name},
+            act=act,
+        )
+
+    def update_contact(
+        self, *, registrar: str, client_ref: str, handle: str, contact: Mapping[str, Any]
+    ) -> ObjectInfo:
+        handle = handle.strip()
+        if not contact:
+            raise PolicyError(f"sandbox: contact {handle}: no change requested")
+
+        def act(cur: Cursor) -> ObjectInfo:
+            row = self._own_contact(cur, handle, registrar)
+            fields = _changed_fields(row["fields"], contact)
+            updated = cur.execute(
+                _q("update_contact"), {"id": row["id"], "fields": Jsonb(fields)}
+            ).fetchone()
+            if updated is None:
+                raise BackendError(f"sandbox: contact {handle} vanished while being updated")
+            return _object_info(updated)
+
+        return self._once(
+            "update_contact",
+            ObjectInfo,
+            registrar=registrar,
+            client_ref=client_ref,
+            request={"handle": handle, "contact": contact},
+            act=act,
+        )
+
+    def delete_contact(self, *, registrar: str, client_ref: str, handle: str) -> ObjectInfo:
+        handle = handle.strip()
+
+        def act(cur: Cursor) -> ObjectInfo:
+            row = self._own_contact(cur, handle, registrar)
+            users = [
+                u["name"]
+                for u in cur.execute(
+                    _q("contact_users"), {"handle": handle, "registrar": registrar}
+                )
+            ]
+            if users:
+                raise StatusProhibits(
+                    f"sandbox: contact {handle} is in use: domain {', '.join(users)} names it",
+                    code=2305,
+                )
+            deleted = cur.execute(_q("delete_contact"), {"id": row["id"]}).fetchone()
+            if deleted is None:
+                raise BackendError(f"sandbox: contact {handle} vanished while being deleted")
+            return _object_info(deleted)
+
+        return self._once(
+            "delete_contact",
+            ObjectInfo,
+            registrar=registrar,
+            client_ref=client_ref,
+            request={"handle": handle},
             act=act,
         )
 

@@ -49,6 +49,10 @@ PROVISION_TABLES = (
     "provision_contact",
     "provision_host",
     "provision_ssl",
+    "provision_host_update",
+    "provision_host_delete",
+    "provision_contact_update",
+    "provision_contact_delete",
 )
 
 

@@ -35,6 +35,7 @@ from tests.db.helpers import (
     job,
     outbox,
     provision,
+    provision_and_complete,
     provision_row,
     register_domain,
     scalar,
@@ -521,6 +522,123 @@ def check_ssl(conn: Conn, done: Row, prepared: Prepared) -> None:
     assert provision_row(conn, "provision_ssl", done["id"])["certificate_id"] == c["id"]
 
 
+# --- provision_host_update / provision_host_delete -----------------------------------
+
+
+def _host(conn: Conn, name: str) -> list[Row]:
+    return fetch_all(
+        conn,
+        "SELECT *, ARRAY(SELECT host(a) FROM unnest(addresses) a) AS texts FROM host"
+        " WHERE name = %(name)s",
+        {"name": name},
+    )
+
+
+def prepare_host_update(conn: Conn) -> Prepared:
+    register_domain(conn, "hostupd.com")
+    provision_and_complete(
+        conn, "provision_host", {"roid": "H-UPD"}, name="ns1.hostupd.com", addresses=["192.0.2.1"]
+    )
+    return Prepared(
+        params={"name": "NS1.HostUpd.com.", "addresses": ["192.0.2.2", "2001:db8::2"]},
+        data={"name": "ns1.hostupd.com", "addresses": ["192.0.2.2", "2001:db8::2"]},
+        result={"roid": "H-UPD", "created_date": "2025-01-01T00:00:00+00:00"},
+    )
+
+
+def check_host_update(conn: Conn, done: Row, prepared: Prepared) -> None:
+    [h] = _host(conn, "ns1.hostupd.com")
+    assert h["texts"] == ["192.0.2.2", "2001:db8::2"]
+    assert provision_row(conn, "provision_host_update", done["id"])["host_id"] == h["id"]
+
+
+def prepare_host_delete(conn: Conn) -> Prepared:
+    provision_and_complete(conn, "provision_host", {"roid": "H-DEL"}, name="ns1.hostdel.example")
+    return Prepared(
+        params={"name": "NS1.hostdel.example"},
+        data={"name": "ns1.hostdel.example"},
+        result={"roid": "H-DEL", "created_date": "2025-01-01T00:00:00+00:00"},
+    )
+
+
+def check_host_delete(conn: Conn, done: Row, prepared: Prepared) -> None:
+    assert _host(conn, "ns1.hostdel.example") == []
+    assert done["roid"] == "H-DEL"
+    # the provision that created it stays, without its host
+    created = fetch_one(
+        conn, "SELECT host_id FROM provision_host WHERE name = 'ns1.hostdel.example'"
+    )
+    assert created["host_id"] is None
+
+
+# --- provision_contact_update / provision_contact_delete -----------------------------
+
+
+def _contact(conn: Conn, handle: str) -> list[Row]:
+    return fetch_all(conn, "SELECT * FROM contact WHERE handle = %(h)s", {"h": handle})
+
+
+def prepare_contact_update(conn: Conn) -> Prepared:
+    create_contact(conn, "cupd-01")
+    conn.execute(
+        "UPDATE contact SET street1 = '1 Old Road', phone = '+1.5555550100'"
+        " WHERE handle = 'cupd-01'"
+    )
+    return Prepared(
+        params={
+            "handle": "cupd-01",
+            "email": " New@Example.net ",
+            "city": "Shelbyville",
+            "phone": "",
+            "pw": "New-Contact-Pw-2",
+        },
+        data={
+            "handle": "cupd-01",
+            "changes": {
+                "email": "New@Example.net",
+                "phone": "",
+                "auth_info": "New-Contact-Pw-2",
+                "address": {
+                    "street": ["1 Old Road"],
+                    "city": "Shelbyville",
+                    "state_province": None,
+                    "postal_code": None,
+                    "country_code": "US",
+                },
+            },
+        },
+        result={"roid": "C-cupd-01", "created_date": "2025-01-01T00:00:00+00:00"},
+    )
+
+
+def check_contact_update(conn: Conn, done: Row, prepared: Prepared) -> None:
+    [c] = _contact(conn, "cupd-01")
+    assert (c["email"], c["city"], c["phone"], c["street1"]) == (
+        "New@Example.net",
+        "Shelbyville",
+        None,
+        "1 Old Road",
+    )
+    assert (c["name"], c["country_code"]) == ("Contact cupd-01", "US")  # unchanged
+    assert c["auth_info"] == "New-Contact-Pw-2"
+    assert provision_row(conn, "provision_contact_update", done["id"])["contact_id"] == c["id"]
+
+
+def prepare_contact_delete(conn: Conn) -> Prepared:
+    create_contact(conn, "cdel-01")
+    return Prepared(
+        params={"handle": "cdel-01"},
+        data={"handle": "cdel-01"},
+        result={"roid": "C-cdel-01", "created_date": "2025-01-01T00:00:00+00:00"},
+    )
+
+
+def check_contact_delete(conn: Conn, done: Row, prepared: Prepared) -> None:
+    assert _contact(conn, "cdel-01") == []
+    assert done["roid"] == "C-cdel-01"
+    assert provision_row(conn, "provision_contact_delete", done["id"])["contact_id"] is None
+
+
 CASES = [
     pytest.param(
         Case("provision_domain", "create", "domain", prepare_domain, check_domain), id="domain"
@@ -574,6 +692,34 @@ CASES = [
         id="host-out-of-zone",
     ),
     pytest.param(Case("provision_ssl", "create", "ssl", prepare_ssl, check_ssl), id="ssl"),
+    pytest.param(
+        Case("provision_host_update", "update", "host", prepare_host_update, check_host_update),
+        id="host-update",
+    ),
+    pytest.param(
+        Case("provision_host_delete", "delete", "host", prepare_host_delete, check_host_delete),
+        id="host-delete",
+    ),
+    pytest.param(
+        Case(
+            "provision_contact_update",
+            "update",
+            "contact",
+            prepare_contact_update,
+            check_contact_update,
+        ),
+        id="contact-update",
+    ),
+    pytest.param(
+        Case(
+            "provision_contact_delete",
+            "delete",
+            "contact",
+            prepare_contact_delete,
+            check_contact_delete,
+        ),
+        id="contact-delete",
+    ),
 ]
 
 OBJECT_KEY = {"domain": "name", "host": "name", "contact": "handle", "ssl": "common_name"}

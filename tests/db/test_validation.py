@@ -124,6 +124,25 @@ UPDATE = "provision_domain_update"
 CONTACT = "provision_contact"
 HOST = "provision_host"
 SSL = "provision_ssl"
+HOST_UPDATE = "provision_host_update"
+HOST_DELETE = "provision_host_delete"
+CONTACT_UPDATE = "provision_contact_update"
+CONTACT_DELETE = "provision_contact_delete"
+
+
+def glue_host(name: str = "ns1.glue.com", domain: str = "glue.com") -> Setup:
+    """``domain`` registered with the in-zone host ``name`` under it."""
+
+    def setup(conn: Conn) -> None:
+        register_domain(conn, domain)
+        provision_and_complete(conn, HOST, name=name, addresses=["192.0.2.53"])
+
+    return setup
+
+
+def out_of_zone_host(name: str = "ns1.elsewhere.example") -> Setup:
+    return completed(HOST, name=name)
+
 
 A_CONTACT = {
     "handle": "alice-c9",
@@ -854,6 +873,208 @@ RULES = [
         {"name": "new.com", "order_metadata": Jsonb(["order"])},
         "PV008",
         "order_metadata must be a JSON object, not array",
+    ),
+    rule(
+        "host-update-unknown-host",
+        HOST_UPDATE,
+        {"name": "ns9.nowhere.example"},
+        "PV006",
+        "host 'ns9.nowhere.example' (name) does not exist at this accreditation",
+        column="name",
+    ),
+    rule(
+        "host-update-another-tenants-host",
+        HOST_UPDATE,
+        {"name": "ns1.elsewhere.example", "tenant_customer_id": BOB},
+        "PV006",
+        "is not held by tenant_customer_id",
+        out_of_zone_host(),
+    ),
+    rule(
+        "host-update-in-zone-without-addresses",
+        HOST_UPDATE,
+        {"name": "ns1.glue.com", "addresses": []},
+        "PV008",
+        "so it needs at least one address",
+        glue_host(),
+        column="addresses",
+    ),
+    rule(
+        "host-update-out-of-zone-with-addresses",
+        HOST_UPDATE,
+        {"name": "ns1.elsewhere.example", "addresses": ["192.0.2.1"]},
+        "PV008",
+        "addresses must be empty",
+        out_of_zone_host(),
+        column="addresses",
+    ),
+    rule(
+        "host-update-loopback-address",
+        HOST_UPDATE,
+        {"name": "ns1.glue.com", "addresses": ["127.0.0.1"]},
+        "PV008",
+        "127.0.0.1 is not a usable unicast address",
+        glue_host(),
+    ),
+    rule(
+        "host-update-while-a-delete-is-pending",
+        HOST_UPDATE,
+        {"name": "ns1.elsewhere.example"},
+        "PV005",
+        "already has a pending provision_host_delete request",
+        chain(out_of_zone_host(), pending(HOST_DELETE, name="ns1.elsewhere.example")),
+    ),
+    rule(
+        "host-delete-in-use",
+        HOST_DELETE,
+        {"name": "ns1.glue.com"},
+        "PV007",
+        "host 'ns1.glue.com' (name) is in use: domain user.com names it as a name server",
+        chain(glue_host(), registered("user.com", nameservers=["ns1.glue.com"])),
+        column="name",
+    ),
+    rule(
+        "host-delete-unknown-host",
+        HOST_DELETE,
+        {"name": "ns9.nowhere.example"},
+        "PV006",
+        "does not exist at this accreditation",
+    ),
+    rule(
+        "contact-update-unknown-handle",
+        CONTACT_UPDATE,
+        {"handle": "nobody-1", "city": "X"},
+        "PV006",
+        "contact handle 'nobody-1' does not exist at this accreditation",
+        column="handle",
+    ),
+    rule(
+        "contact-update-another-tenants-contact",
+        CONTACT_UPDATE,
+        {"handle": "bob-c1", "city": "X"},
+        "PV006",
+        "is not held by tenant_customer_id",
+        contact("bob-c1", BOB),
+    ),
+    rule(
+        "contact-update-nothing-to-change",
+        CONTACT_UPDATE,
+        {"handle": "alice-u1"},
+        "PV008",
+        "a contact update must change at least one field",
+        contact("alice-u1"),
+    ),
+    rule(
+        "contact-update-empties-a-required-field",
+        CONTACT_UPDATE,
+        {"handle": "alice-u1", "email": " "},
+        "PV008",
+        "email is required",
+        contact("alice-u1"),
+        column="email",
+    ),
+    rule(
+        "contact-update-bad-phone",
+        CONTACT_UPDATE,
+        {"handle": "alice-u1", "phone": "555-0100"},
+        "PV008",
+        "phone '555-0100' must look like +CC.NUMBER",
+        contact("alice-u1"),
+        column="phone",
+    ),
+    rule(
+        "contact-update-short-auth-code-not-echoed",
+        CONTACT_UPDATE,
+        {"handle": "alice-u1", "pw": "s3cr"},
+        "PV008",
+        "pw must be 6 to 64 printable characters",
+        contact("alice-u1"),
+    ),
+    rule(
+        "contact-delete-in-use",
+        CONTACT_DELETE,
+        {"handle": "alice-u1"},
+        "PV007",
+        "contact handle 'alice-u1' is in use: domain used.com names it as a contact",
+        chain(contact("alice-u1"), registered("used.com", tech_contact="alice-u1")),
+        column="handle",
+    ),
+    rule(
+        "contact-delete-while-an-update-is-pending",
+        CONTACT_DELETE,
+        {"handle": "alice-u1"},
+        "PV005",
+        "already has a pending provision_contact_update request",
+        chain(contact("alice-u1"), pending(CONTACT_UPDATE, handle="alice-u1", city="Y")),
+    ),
+    rule(
+        "domain-delete-with-a-subordinate-host-another-domain-uses",
+        DELETE,
+        {"name": "glue.com"},
+        "PV007",
+        "domain 'glue.com' has the host 'ns1.glue.com' under it, which domain user.com names",
+        chain(glue_host(), registered("user.com", nameservers=["ns1.glue.com"])),
+    ),
+    rule(
+        "domain-update-new-host-not-among-nameservers",
+        UPDATE,
+        {
+            "name": "glue.com",
+            "nameservers": ["ns1.other.net", "ns2.other.net"],
+            "new_hosts": Jsonb({"ns3.glue.com": ["192.0.2.3"]}),
+        },
+        "PV008",
+        "new_hosts: 'ns3.glue.com' is not among nameservers",
+        registered("glue.com"),
+        column="new_hosts",
+    ),
+    rule(
+        "domain-update-new-host-not-under-the-domain",
+        UPDATE,
+        {
+            "name": "glue.com",
+            "nameservers": ["ns1.other.com", "ns2.other.net"],
+            "new_hosts": Jsonb({"ns1.other.com": ["192.0.2.3"]}),
+        },
+        "PV008",
+        "new_hosts: 'ns1.other.com' is not under domain 'glue.com'",
+        registered("glue.com"),
+    ),
+    rule(
+        "domain-update-new-host-exists",
+        UPDATE,
+        {
+            "name": "glue.com",
+            "nameservers": ["ns1.glue.com", "ns2.other.net"],
+            "new_hosts": Jsonb({"ns1.glue.com": ["192.0.2.3"]}),
+        },
+        "PV005",
+        "new_hosts: host 'ns1.glue.com' already exists",
+        glue_host(),
+    ),
+    rule(
+        "domain-update-new-host-without-addresses",
+        UPDATE,
+        {
+            "name": "glue.com",
+            "nameservers": ["ns1.glue.com", "ns2.other.net"],
+            "new_hosts": Jsonb({"ns1.glue.com": []}),
+        },
+        "PV008",
+        "needs a list of at least one address",
+        registered("glue.com"),
+    ),
+    rule(
+        "domain-update-new-host-bad-address",
+        UPDATE,
+        {
+            "name": "glue.com",
+            "nameservers": ["ns1.glue.com", "ns2.other.net"],
+            "new_hosts": Jsonb({"ns1.glue.com": ["not-an-ip"]}),
+        },
+        "PV008",
+        "has an address that is not an IP address",
+        registered("glue.com"),
     ),
 ]
 

@@ -16,8 +16,8 @@ BEGIN
     END IF;
     RETURN left(CASE
         WHEN p_action LIKE 'provision\_domain%' THEN 'domain:' || (p_row ->> 'name')
-        WHEN p_action = 'provision_contact' THEN 'contact:' || (p_row ->> 'handle')
-        WHEN p_action = 'provision_host' THEN 'host:' || (p_row ->> 'name')
+        WHEN p_action LIKE 'provision\_contact%' THEN 'contact:' || (p_row ->> 'handle')
+        WHEN p_action LIKE 'provision\_host%' THEN 'host:' || (p_row ->> 'name')
         WHEN p_action = 'provision_ssl' THEN 'ssl:' || (p_row ->> 'common_name')
         ELSE p_action || ':' || COALESCE(p_row ->> 'id', p_row ->> 'request_id')
     END, 1000);

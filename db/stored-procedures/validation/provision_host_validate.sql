@@ -14,8 +14,6 @@ DECLARE
     v_at      v_accreditation_tld;
     v_parent  TEXT;
     v_domain  domain;
-    v_addr    INET;
-    v_seen    INET[] := '{}';
     v_acc     TEXT;
 BEGIN
     NEW.name := tc_normalize_fqdn(NEW.name, 'name');
@@ -24,42 +22,9 @@ BEGIN
         RAISE EXCEPTION 'host % (name) already exists at this accreditation', quote_literal(NEW.name)
             USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
     END IF;
-    IF EXISTS (SELECT 1
-                 FROM provision_host ph
-                 JOIN provision_status s ON s.id = ph.status_id
-                WHERE ph.accreditation_id = NEW.accreditation_id
-                  AND ph.name = NEW.name
-                  AND NOT s.is_final) THEN
-        RAISE EXCEPTION 'host % (name) already has a pending provision_host request', quote_literal(NEW.name)
-            USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
-    END IF;
+    PERFORM provision_check_host_free(NEW.accreditation_id, NEW.name, TG_TABLE_NAME);
 
-    NEW.addresses := COALESCE(NEW.addresses, '{}');
-    IF cardinality(NEW.addresses) > 13 THEN
-        RAISE EXCEPTION 'addresses has % entries; the limit is 13', cardinality(NEW.addresses)
-            USING ERRCODE = 'PV008', COLUMN = 'addresses', TABLE = TG_TABLE_NAME;
-    END IF;
-    FOREACH v_addr IN ARRAY NEW.addresses LOOP
-        IF v_addr IS NULL THEN
-            RAISE EXCEPTION 'addresses must not contain NULL'
-                USING ERRCODE = 'PV008', COLUMN = 'addresses', TABLE = TG_TABLE_NAME;
-        END IF;
-        IF masklen(v_addr) <> (CASE family(v_addr) WHEN 4 THEN 32 ELSE 128 END) THEN
-            RAISE EXCEPTION 'addresses: % is a network, not a single host address', v_addr::TEXT
-                USING ERRCODE = 'PV008', COLUMN = 'addresses', TABLE = TG_TABLE_NAME;
-        END IF;
-        IF host(v_addr) IN ('0.0.0.0', '::', '255.255.255.255')
-           OR v_addr << '127.0.0.0/8'::INET OR v_addr = '::1'::INET
-           OR v_addr << '224.0.0.0/4'::INET OR v_addr << 'ff00::/8'::INET THEN
-            RAISE EXCEPTION 'addresses: % is not a usable unicast address', host(v_addr)
-                USING ERRCODE = 'PV008', COLUMN = 'addresses', TABLE = TG_TABLE_NAME;
-        END IF;
-        IF v_addr = ANY (v_seen) THEN
-            RAISE EXCEPTION 'addresses lists % twice', host(v_addr)
-                USING ERRCODE = 'PV008', COLUMN = 'addresses', TABLE = TG_TABLE_NAME;
-        END IF;
-        v_seen := v_seen || v_addr;
-    END LOOP;
+    NEW.addresses := provision_check_host_addresses(NEW.addresses, TG_TABLE_NAME);
 
     v_at := provision_find_accreditation_tld(NEW.accreditation_id, NEW.name, 'name', FALSE, FALSE);
     IF v_at.id IS NOT NULL THEN
