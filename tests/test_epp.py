@@ -825,6 +825,64 @@ def test_an_order_ends_successful_over_epp(
     assert domain_rows(front_db, name) == 1
 
 
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_a_transfer_order_over_epp_waits_for_the_approval_read_from_the_poll_queue(  # noqa: PLR0917
+    db: Conn,
+    settings: Settings,  # noqa: F811 - the pipeline's fixture
+    front: EppFront,
+    pending: SandboxBackend,
+    ca_file: str,
+    front_db: str,
+) -> None:
+    """The registry answers 1001; the provision waits; the operator approves; the
+    executors' registry poll reads the approval over EPP (and the new auth code by
+    domain:info) and the order ends successful with that code stored."""
+    name = f"{label()}.com"
+    pending.seed_foreign_domain(
+        name, "beta-registry", "Old-code-9", date.today() + timedelta(days=90)
+    )
+    backend = EppBackend(
+        {REGISTRAR: server(front, ca_file)}, ca=SandboxBackend(front_db), frame_hook=schema.validate
+    )
+    components = start_pipeline(
+        settings.model_copy(update={"executor_registry_poll_seconds": 0.3}), backend
+    )
+    try:
+        plan = Plan("provision_domain_transfer", {"name": name, "pw": "Old-code-9"})
+        order = place_order(
+            db,
+            tenant_customer_id=ALICE,
+            accreditation=REGISTRAR,
+            items=[Item("domain", "transfer_in", name, [plan])],
+        )
+        status = (
+            "SELECT s.name FROM provision_domain_transfer p JOIN provision_status s"
+            " ON s.id = p.status_id WHERE p.name = %(n)s"
+        )
+        deadline = time.monotonic() + 30
+        while fetch_all(db, status, {"n": name}) != [{"name": "pending_action"}]:
+            assert time.monotonic() < deadline, order_status(db, order.order_id)
+            time.sleep(0.1)
+        assert order_status(db, order.order_id)["status"] == "processing"
+        polled = front.answered["poll 1301"]
+        assert pending.decide_transfer(name, "approve") == "clientApproved"
+        final = wait_final(db, [order.order_id], timeout=60)
+        assert final == {str(order.order_id): "successful"}, str(
+            order_status(db, order.order_id)["plans"]
+        )
+    finally:
+        components.stop_all()
+        backend.close()
+    assert front.answered["poll 1301"] > polled
+    domain = fetch_all(db, "SELECT * FROM domain WHERE name = %(n)s", {"n": name})[0]
+    assert domain["auth_info"] == sandbox_code(front_db, name) != "Old-code-9"
+    assert domain["tenant_customer_id"] == ALICE
+    published = str(fetch_all(db, "SELECT status, result_message, result_data FROM outbox"))
+    assert "pending" in published
+    assert domain["auth_info"] not in published  # stored, never published
+
+
 def _executor(
     config: Settings, front: EppFront, ca_file: str, front_db: str, log: Path
 ) -> subprocess.Popen[bytes]:
