@@ -9,6 +9,7 @@ sends by the front (a test fails when the front recorded an invalid one).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -618,6 +619,35 @@ def test_a_pending_transfer_cancelled_over_epp_and_the_retry_reconciled(
     with psycopg.connect(front_db) as conn:
         row = conn.execute("SELECT registrar FROM sandbox.domain WHERE name = %s", (name,))
         assert row.fetchone() == ("beta-registry",)  # still theirs
+
+
+def test_a_poll_message_that_is_not_a_readable_transfer_is_acked_and_skipped(
+    epp: EppBackend, front: EppFront, front_db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A message whose trnData the client cannot read (here a trStatus outside RFC
+    5731) would hide every message behind it: it is acknowledged, logged, skipped."""
+    read_queue(epp, REGISTRAR)
+    now = datetime.now(UTC).isoformat()
+    body = {
+        "name": f"{label()}.com",
+        "gaining_registrar": REGISTRAR,
+        "losing_registrar": "beta-registry",
+        "requested_date": now,
+        "action_date": now,
+    }
+    with psycopg.connect(front_db) as conn:
+        for status in ("somethingElse", "serverCancelled"):
+            conn.execute(
+                "INSERT INTO sandbox.message (registrar, body) VALUES (%s, %s)",
+                (REGISTRAR, json.dumps({**body, "status": status})),
+            )
+    with caplog.at_level(logging.WARNING, logger="executors.backends.epp"):
+        head = epp.poll_transfers(registrar=REGISTRAR)
+    assert [m.status for m in head] == ["serverCancelled"]
+    assert "acknowledged and skipped" in caplog.text
+    assert [m.id for m in read_queue(epp, REGISTRAR)] == [head[0].id]
+    assert front.invalid_frames  # the front was made to send a trStatus the schema rejects
+    front.invalid_frames.clear()
 
 
 class _StuckQueue:

@@ -39,6 +39,7 @@ import ipaddress
 import logging
 import re
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -606,7 +607,7 @@ class EppBackend:
         messages, and leaving one unacknowledged would hide every message behind it.
         """
         for _ in range(MAX_SKIPPED + 1):
-            response = self._ok(registrar, frames.poll("req", f"poll-{registrar}"[:64]), "poll")
+            response = self._ok(registrar, frames.poll("req", f"poll-{uuid.uuid4().hex}"), "poll")
             if response.code == 1300:
                 return []
             queue = response.queue
@@ -657,7 +658,7 @@ class EppBackend:
     def ack_transfer_message(self, *, registrar: str, message_id: str) -> None:
         """``<poll op="ack" msgID="…">``; idempotent: 2303 (no such message, e.g. acked
         before) is success."""
-        frame = frames.poll("ack", f"ack-{registrar}-{message_id}"[:64], message_id=message_id)
+        frame = frames.poll("ack", f"ack-{uuid.uuid4().hex}", message_id=message_id)
         response = self._send(registrar, frame, f"ack message {message_id}")
         if response.code != 2303:
             frames.check(response, f"ack message {message_id}")
