@@ -1100,6 +1100,15 @@ def test_one_accreditation_on_epp_and_the_others_on_the_sandbox(
             validity_days=30,
         )
         assert certificate.chain_pem == backend.ca_for(REGISTRAR).ca_certificate_pem
+        polls = front.started["poll"]  # the poll queues follow the routes too
+        assert len(backend.poll_transfers(registrar=REGISTRAR)) <= 1
+        assert backend.poll_transfers(registrar="beta-registry") == []
+        assert front.started["poll"] - polls == 1
+        with pytest.raises(StatusProhibits):  # the sandbox's refusal: nothing pending
+            backend.transfer_domain_action(
+                registrar="beta-registry", client_ref=str(uuid.uuid4()), name=on_sandbox,
+                op="cancel",
+            )  # fmt: skip
     finally:
         backend.close()
     # PROVISIONING_BACKEND=epp alone: the EPP backend, its certificates from the sandbox CA.
