@@ -8,7 +8,9 @@
   outcome is written and the order follows. Every message is then acknowledged
   (``<poll op="ack">``), those about other registrars' transfers too. Resolving is
   idempotent, so a message delivered twice (an executor that died before its ack,
-  two executors polling at once) changes nothing the second time.
+  two executors polling at once) changes nothing the second time. The queue is
+  read again after its messages are acknowledged, until it is empty (bounded):
+  an EPP registry shows one message at a time.
 - **Redemption ends.** Domains whose redemption period is over leave it
   (``domain_redemption_sweep``): the name can be registered or transferred again,
   a restore is refused, as at the registry, which purges them.
@@ -34,6 +36,7 @@ from provisioning.sqlfiles import query
 log = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 1000
+MAX_POLL_ROUNDS = 100  # reads of one registrar's queue per registry poll, at most
 
 _OUTCOMES = {
     "clientApproved": "approved",
@@ -61,54 +64,77 @@ def resolution(message: TransferMessage) -> tuple[str, dict[str, Any], str] | No
 def poll_transfers(
     conn: psycopg.Connection[DictRow], backend: Backend, registrar: str, counts: Counter[str]
 ) -> None:
-    """Read and settle ``registrar``'s transfer messages, acknowledging each."""
-    try:
-        messages = backend.poll_transfers(registrar=registrar)
-    except BackendError as exc:
-        log.warning("registry poll of %s failed: %s", registrar, exc)
-        counts["poll_errors"] += 1
-        return
-    except Exception:  # a backend's bug must not stop the executor's jobs: logged, retried
-        log.exception("registry poll of %s: the backend raised", registrar)
-        counts["poll_errors"] += 1
-        return
-    for message in messages:
-        settle = resolution(message)
-        if settle is not None and message.gaining_registrar == registrar:
-            status, result, text = settle
-            row = conn.execute(
-                query("registry_poll", "resolve_transfer"),
-                {
-                    "accreditation": registrar,
-                    "name": message.name,
-                    "status": status,
-                    "result": json.dumps(result),
-                    "message": text,
-                },
-            ).fetchone()
-            settled = row["status"] if row is not None else None
-            if settled is not None:
-                log.info(
-                    "transfer of %s to %s: %s, provision %s",
-                    message.name,
-                    registrar,
-                    message.status,
-                    settled,
-                )
-                counts[f"transfers_{settled}"] += 1
+    """Read and settle ``registrar``'s transfer messages, acknowledging each, until the
+    queue is empty: a backend may show a few messages at a time (EPP shows only the
+    head of the queue until it is acknowledged), so after acknowledging what it showed
+    the queue is read again, at most MAX_POLL_ROUNDS times; a round that shows only
+    messages already handled (an ack that did not take) ends it."""
+    seen: set[str] = set()
+    for _ in range(MAX_POLL_ROUNDS):
         try:
-            backend.ack_transfer_message(registrar=registrar, message_id=message.id)
-        except BackendError as exc:  # the message comes again and changes nothing then
-            log.warning("registry poll of %s: ack of %s failed: %s", registrar, message.id, exc)
+            messages = backend.poll_transfers(registrar=registrar)
+        except BackendError as exc:
+            log.warning("registry poll of %s failed: %s", registrar, exc)
             counts["poll_errors"] += 1
             return
-        except Exception:  # a backend's bug must not stop the executor's jobs: logged
-            log.exception(
-                "registry poll of %s: ack of %s: the backend raised", registrar, message.id
+        except Exception:  # a backend's bug must not stop the executor's jobs: logged, retried
+            log.exception("registry poll of %s: the backend raised", registrar)
+            counts["poll_errors"] += 1
+            return
+        fresh = [m for m in messages if m.id not in seen]
+        if not fresh:
+            return
+        for message in fresh:
+            seen.add(message.id)
+            if not _settle(conn, backend, registrar, message, counts):
+                return
+    log.info("registry poll of %s: %d rounds read, the rest next time", registrar, MAX_POLL_ROUNDS)
+
+
+def _settle(
+    conn: psycopg.Connection[DictRow],
+    backend: Backend,
+    registrar: str,
+    message: TransferMessage,
+    counts: Counter[str],
+) -> bool:
+    """Settle the provision ``message`` ends (if any), then acknowledge it; False when
+    the ack failed (the message comes again and changes nothing then)."""
+    settle = resolution(message)
+    if settle is not None and message.gaining_registrar == registrar:
+        status, result, text = settle
+        row = conn.execute(
+            query("registry_poll", "resolve_transfer"),
+            {
+                "accreditation": registrar,
+                "name": message.name,
+                "status": status,
+                "result": json.dumps(result),
+                "message": text,
+            },
+        ).fetchone()
+        settled = row["status"] if row is not None else None
+        if settled is not None:
+            log.info(
+                "transfer of %s to %s: %s, provision %s",
+                message.name,
+                registrar,
+                message.status,
+                settled,
             )
-            counts["poll_errors"] += 1
-            return
-        counts["poll_messages"] += 1
+            counts[f"transfers_{settled}"] += 1
+    try:
+        backend.ack_transfer_message(registrar=registrar, message_id=message.id)
+    except BackendError as exc:
+        log.warning("registry poll of %s: ack of %s failed: %s", registrar, message.id, exc)
+        counts["poll_errors"] += 1
+        return False
+    except Exception:  # a backend's bug must not stop the executor's jobs: logged
+        log.exception("registry poll of %s: ack of %s: the backend raised", registrar, message.id)
+        counts["poll_errors"] += 1
+        return False
+    counts["poll_messages"] += 1
+    return True
 
 
 def end_redemptions(conn: psycopg.Connection[DictRow], counts: Counter[str]) -> int:
@@ -133,4 +159,11 @@ def accreditations(conn: psycopg.Connection[DictRow]) -> list[str]:
     return [str(row["name"]) for row in rows]
 
 
-__all__ = ["SWEEP_LIMIT", "accreditations", "end_redemptions", "poll_transfers", "resolution"]
+__all__ = [
+    "MAX_POLL_ROUNDS",
+    "SWEEP_LIMIT",
+    "accreditations",
+    "end_redemptions",
+    "poll_transfers",
+    "resolution",
+]

@@ -9,12 +9,14 @@ sends by the front (a test fails when the front recorded an invalid one).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,23 +26,29 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from psycopg.rows import dict_row
 
+from executors import registry_poll
 from executors.backends import backend_from_settings
 from executors.backends.base import (
+    TRANSFER_STATUSES,
     BackendError,
     DomainInfo,
     NotAuthorized,
     ObjectExists,
     ObjectNotFound,
     PolicyError,
+    StatusProhibits,
+    TransferMessage,
     TransientBackendError,
 )
 from executors.backends.epp import EppBackend, add_years
 from executors.backends.routing import RoutingBackend
 from executors.backends.sandbox import SandboxBackend
 from executors.epp import frames, schema
-from executors.epp.server import EppFront, Faults, _Connection
-from producers.orders import Contact, domain_item, order_status, place_order
+from executors.epp.server import EppFront, Faults, _Connection, _trn_data
+from executors.registry_poll import resolution
+from producers.orders import Contact, Item, Plan, domain_item, order_status, place_order
 from provisioning.settings import EppServer, Settings
 from tests.conftest import unique_name
 from tests.db.helpers import ALICE, Conn, fetch_all, scalar
@@ -287,6 +295,55 @@ def test_an_invalid_frame_is_caught_by_the_schemas() -> None:
         schema.validate(frame)
 
 
+_CLIDS = st.from_regex(r"[a-z][a-z0-9-]{2,15}", fullmatch=True)
+_MOMENTS = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2099, 1, 1), timezones=st.just(UTC)
+)
+
+
+@hypothesis_settings(max_examples=50)
+@given(
+    st.integers(0, 10**6),
+    st.integers(1, 10**9).map(str),
+    _MOMENTS,
+    st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF), max_size=40),
+    _LABELS,
+    st.sampled_from(sorted(TRANSFER_STATUSES)),
+    _CLIDS,
+    _CLIDS,
+)
+def test_a_poll_answer_is_read_back_as_its_queue_and_transfer(  # noqa: PLR0917
+    count: int, msg_id: str, moment: datetime, text: str, name: str, status: str,
+    gaining: str, losing: str,
+) -> None:  # fmt: skip
+    """What the front builds for a poll message is schema-valid, and the client's
+    parsers read back the msgQ and the trnData it carries."""
+    built = _trn_data(f"{name}.com", status, gaining, moment, losing, moment, moment)
+    root = frames.epp_root()
+    response = frames.sub(root, frames.EPP, "response")
+    result = frames.sub(response, frames.EPP, "result", code="1301")
+    frames.sub(result, frames.EPP, "msg", "ack to dequeue")
+    msgq = frames.sub(response, frames.EPP, "msgQ", count=str(count), id=msg_id)
+    frames.sub(msgq, frames.EPP, "qDate", frames.timestamp(moment))
+    frames.sub(msgq, frames.EPP, "msg", text)
+    built(response)
+    trid = frames.sub(response, frames.EPP, "trID")
+    frames.sub(trid, frames.EPP, "svTRID", "sv-123")
+    data = frames.serialize(root)
+    schema.validate(data)
+    answer = frames.parse_response(data)
+    assert answer.queue == frames.MessageQueue(count, msg_id, moment, text.strip())
+    transfer = frames.transfer_data(answer, "poll")
+    assert (transfer.name, transfer.status, transfer.gaining, transfer.losing) == (
+        f"{name}.com", status, gaining, losing,
+    )  # fmt: skip
+    assert transfer.requested == transfer.action == transfer.expiry == moment
+    for op in ("query", "cancel", "reject", "approve"):
+        schema.validate(frames.domain_transfer_op(f"{name}.com", "cl-123", op))
+    schema.validate(frames.poll("req", "cl-123"))
+    schema.validate(frames.poll("ack", "cl-123", message_id=msg_id))
+
+
 # ------------------------------------------------------------ backend vs front
 
 
@@ -425,6 +482,194 @@ def test_a_transfer_completes_or_is_pending(epp: EppBackend, front: EppFront) ->
     assert front.answered["transfer:domain 1001"] >= 1
     with pytest.raises(ObjectExists):  # still the other registrar's
         create(epp, waiting)
+
+
+@pytest.fixture
+def pending(front: EppFront) -> Iterator[SandboxBackend]:
+    """The front's sandbox keeps transfers pending (for an hour: the tests decide them)."""
+    front.sandbox.transfer_pending_seconds = 3600
+    yield front.sandbox
+    front.sandbox.transfer_pending_seconds = 0
+
+
+def read_queue(epp: EppBackend, registrar: str, limit: int = 50) -> list[TransferMessage]:
+    """Every message of ``registrar``'s queue over EPP, each acknowledged once read."""
+    read: list[TransferMessage] = []
+    for _ in range(limit):
+        head = epp.poll_transfers(registrar=registrar)
+        if not head:
+            return read
+        assert len(head) == 1  # EPP shows the head of the queue only
+        read.append(head[0])
+        epp.ack_transfer_message(registrar=registrar, message_id=head[0].id)
+    raise AssertionError(f"the queue of {registrar} does not empty")
+
+
+def sandbox_code(front_db: str, name: str) -> str:
+    with psycopg.connect(front_db) as conn:
+        row = conn.execute(
+            "SELECT auth_info FROM sandbox.domain WHERE name = %s", (name,)
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_pending_transfers_decided_and_announced_over_epp(
+    epp: EppBackend, front: EppFront, pending: SandboxBackend, front_db: str, provisioning_db: str
+) -> None:
+    """Alpha asks for two domains of beta's: 1001, pending. Beta rejects one over EPP,
+    the operator approves the other; alpha's poll over EPP shows each message until it
+    is acknowledged, the approval with the domain and its new auth code."""
+    them = "beta-registry"
+    yes, no = f"{label()}.com", f"{label()}.com"
+    for name in (yes, no):
+        pending.seed_foreign_domain(name, them, "Old-code-7", date.today() + timedelta(days=90))
+    read_queue(epp, REGISTRAR)  # what earlier tests left
+    read_queue(epp, them)
+    answered = front.answered["transfer:domain 1001"]
+    for name in (yes, no):
+        asked = epp.transfer_domain(
+            registrar=REGISTRAR,
+            client_ref=str(uuid.uuid4()),
+            name=name,
+            auth_info="Old-code-7",
+            period=1,
+        )
+        assert asked.pending
+        assert asked.auth_info is None
+    assert front.answered["transfer:domain 1001"] - answered == 2
+
+    with pytest.raises(NotAuthorized):  # only the gaining registrar may cancel
+        epp.transfer_domain_action(registrar=them, client_ref=str(uuid.uuid4()), name=no,
+                                   op="cancel")  # fmt: skip
+    rejected = epp.transfer_domain_action(
+        registrar=them, client_ref=str(uuid.uuid4()), name=no, op="reject"
+    )
+    assert (rejected.name, rejected.status) == (no, "clientRejected")
+    assert (rejected.gaining_registrar, rejected.losing_registrar) == (REGISTRAR, them)
+    assert pending.decide_transfer(yes, "approve") == "clientApproved"
+
+    head = epp.poll_transfers(registrar=REGISTRAR)
+    assert epp.poll_transfers(registrar=REGISTRAR) == head  # shown until acknowledged
+    messages = read_queue(epp, REGISTRAR)
+    assert messages[0] == head[0]
+    assert [(m.name, m.status) for m in messages] == [
+        (yes, "pending"),
+        (no, "pending"),
+        (no, "clientRejected"),
+        (yes, "clientApproved"),
+    ]
+    assert epp.poll_transfers(registrar=REGISTRAR) == []
+    approval = messages[-1]
+    assert approval.approved
+    assert (approval.gaining_registrar, approval.losing_registrar) == (REGISTRAR, them)
+    assert approval.domain is not None
+    assert approval.domain.auth_info == sandbox_code(front_db, yes) != "Old-code-7"
+    assert "auth" not in repr(approval)  # the code stays out of log lines
+    assert all(m.domain is None for m in messages[:-1])
+    assert all(m.message for m in messages)
+    settled = resolution(approval)
+    assert settled is not None
+    assert settled[0] == "approved"
+    assert settled[1]["auth_info"] == approval.domain.auth_info
+    stale = front.answered["poll 2303"]
+    epp.ack_transfer_message(registrar=REGISTRAR, message_id=messages[0].id)  # idempotent
+    assert front.answered["poll 2303"] - stale == 1
+
+    # the losing registrar is told too, with no code; the executors' registry poll
+    # reads its queue, one message at a time over EPP, until it is empty
+    first = epp.poll_transfers(registrar=them)
+    assert [(m.status, m.domain) for m in first] == [("pending", None)]
+    counts: Counter[str] = Counter()
+    with psycopg.connect(provisioning_db, row_factory=dict_row) as conn:
+        registry_poll.poll_transfers(conn, epp, them, counts)
+    assert counts == Counter({"poll_messages": 4})
+    assert epp.poll_transfers(registrar=them) == []
+
+
+def test_a_pending_transfer_cancelled_over_epp_and_the_retry_reconciled(
+    epp: EppBackend, front: EppFront, pending: SandboxBackend, front_db: str
+) -> None:
+    name = f"{label()}.org"
+    pending.seed_foreign_domain(
+        name, "beta-registry", "Old-code-8", date.today() + timedelta(days=90)
+    )
+    epp.transfer_domain(registrar=REGISTRAR, client_ref=str(uuid.uuid4()), name=name,
+                        auth_info="Old-code-8", period=1)  # fmt: skip
+    ref = str(uuid.uuid4())
+    cancelled = epp.transfer_domain_action(registrar=REGISTRAR, client_ref=ref, name=name,
+                                           op="cancel")  # fmt: skip
+    assert cancelled.status == "clientCancelled"
+    # the same clTRID again: the front answers from the sandbox's log ...
+    again = epp.transfer_domain_action(registrar=REGISTRAR, client_ref=ref, name=name, op="cancel")
+    assert again == cancelled
+    # ... or, at a registry that does not deduplicate, 2301 and a transfer query
+    front.set_faults(replay_by_trid=False)
+    not_pending = front.answered["transfer:domain 2301"]
+    retried = epp.transfer_domain_action(
+        registrar=REGISTRAR, client_ref=ref, name=name, op="cancel"
+    )
+    assert front.answered["transfer:domain 2301"] - not_pending == 1
+    assert (retried.status, retried.requested_date) == ("clientCancelled", cancelled.requested_date)
+    with pytest.raises(StatusProhibits) as refused:  # nothing pending to reject
+        epp.transfer_domain_action(
+            registrar="beta-registry", client_ref=str(uuid.uuid4()), name=name, op="reject"
+        )
+    assert refused.value.code == 2301
+    with psycopg.connect(front_db) as conn:
+        row = conn.execute("SELECT registrar FROM sandbox.domain WHERE name = %s", (name,))
+        assert row.fetchone() == ("beta-registry",)  # still theirs
+
+
+def test_a_poll_message_that_is_not_a_readable_transfer_is_acked_and_skipped(
+    epp: EppBackend, front: EppFront, front_db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A message whose trnData the client cannot read (here a trStatus outside RFC
+    5731) would hide every message behind it: it is acknowledged, logged, skipped."""
+    read_queue(epp, REGISTRAR)
+    now = datetime.now(UTC).isoformat()
+    body = {
+        "name": f"{label()}.com",
+        "gaining_registrar": REGISTRAR,
+        "losing_registrar": "beta-registry",
+        "requested_date": now,
+        "action_date": now,
+    }
+    with psycopg.connect(front_db) as conn:
+        for status in ("somethingElse", "serverCancelled"):
+            conn.execute(
+                "INSERT INTO sandbox.message (registrar, body) VALUES (%s, %s)",
+                (REGISTRAR, json.dumps({**body, "status": status})),
+            )
+    with caplog.at_level(logging.WARNING, logger="executors.backends.epp"):
+        head = epp.poll_transfers(registrar=REGISTRAR)
+    assert [m.status for m in head] == ["serverCancelled"]
+    assert "acknowledged and skipped" in caplog.text
+    assert [m.id for m in read_queue(epp, REGISTRAR)] == [head[0].id]
+    assert front.invalid_frames  # the front was made to send a trStatus the schema rejects
+    front.invalid_frames.clear()
+
+
+class _StuckQueue:
+    """A registry whose ack does not take: the same message, every time."""
+
+    def __init__(self) -> None:
+        self.polls = 0
+        now = datetime.now(UTC)
+        self.message = TransferMessage("7", "stuck.com", "pending", "x-reg", "y-reg", now, now)
+
+    def poll_transfers(self, *, registrar: str) -> list[TransferMessage]:
+        self.polls += 1
+        return [self.message]
+
+    def ack_transfer_message(self, *, registrar: str, message_id: str) -> None:
+        pass
+
+
+def test_the_registry_poll_stops_when_a_message_stays_after_its_ack() -> None:
+    stuck, counts = _StuckQueue(), Counter[str]()
+    registry_poll.poll_transfers(None, stuck, "x-reg", counts)  # type: ignore[arg-type]
+    assert (stuck.polls, counts["poll_messages"]) == (2, 1)
 
 
 def test_a_dropped_session_is_replaced_by_a_new_login(epp: EppBackend, front: EppFront) -> None:
@@ -641,6 +886,64 @@ def test_an_order_ends_successful_over_epp(
     assert domain_rows(front_db, name) == 1
 
 
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_a_transfer_order_over_epp_waits_for_the_approval_read_from_the_poll_queue(  # noqa: PLR0917
+    db: Conn,
+    settings: Settings,  # noqa: F811 - the pipeline's fixture
+    front: EppFront,
+    pending: SandboxBackend,
+    ca_file: str,
+    front_db: str,
+) -> None:
+    """The registry answers 1001; the provision waits; the operator approves; the
+    executors' registry poll reads the approval over EPP (and the new auth code by
+    domain:info) and the order ends successful with that code stored."""
+    name = f"{label()}.com"
+    pending.seed_foreign_domain(
+        name, "beta-registry", "Old-code-9", date.today() + timedelta(days=90)
+    )
+    backend = EppBackend(
+        {REGISTRAR: server(front, ca_file)}, ca=SandboxBackend(front_db), frame_hook=schema.validate
+    )
+    components = start_pipeline(
+        settings.model_copy(update={"executor_registry_poll_seconds": 0.3}), backend
+    )
+    try:
+        plan = Plan("provision_domain_transfer", {"name": name, "pw": "Old-code-9"})
+        order = place_order(
+            db,
+            tenant_customer_id=ALICE,
+            accreditation=REGISTRAR,
+            items=[Item("domain", "transfer_in", name, [plan])],
+        )
+        status = (
+            "SELECT s.name FROM provision_domain_transfer p JOIN provision_status s"
+            " ON s.id = p.status_id WHERE p.name = %(n)s"
+        )
+        deadline = time.monotonic() + 30
+        while fetch_all(db, status, {"n": name}) != [{"name": "pending_action"}]:
+            assert time.monotonic() < deadline, order_status(db, order.order_id)
+            time.sleep(0.1)
+        assert order_status(db, order.order_id)["status"] == "processing"
+        polled = front.answered["poll 1301"]
+        assert pending.decide_transfer(name, "approve") == "clientApproved"
+        final = wait_final(db, [order.order_id], timeout=60)
+        assert final == {str(order.order_id): "successful"}, str(
+            order_status(db, order.order_id)["plans"]
+        )
+    finally:
+        components.stop_all()
+        backend.close()
+    assert front.answered["poll 1301"] > polled
+    domain = fetch_all(db, "SELECT * FROM domain WHERE name = %(n)s", {"n": name})[0]
+    assert domain["auth_info"] == sandbox_code(front_db, name) != "Old-code-9"
+    assert domain["tenant_customer_id"] == ALICE
+    published = str(fetch_all(db, "SELECT status, result_message, result_data FROM outbox"))
+    assert "pending" in published
+    assert domain["auth_info"] not in published  # stored, never published
+
+
 def _executor(
     config: Settings, front: EppFront, ca_file: str, front_db: str, log: Path
 ) -> subprocess.Popen[bytes]:
@@ -797,6 +1100,15 @@ def test_one_accreditation_on_epp_and_the_others_on_the_sandbox(
             validity_days=30,
         )
         assert certificate.chain_pem == backend.ca_for(REGISTRAR).ca_certificate_pem
+        polls = front.started["poll"]  # the poll queues follow the routes too
+        assert len(backend.poll_transfers(registrar=REGISTRAR)) <= 1
+        assert backend.poll_transfers(registrar="beta-registry") == []
+        assert front.started["poll"] - polls == 1
+        with pytest.raises(StatusProhibits):  # the sandbox's refusal: nothing pending
+            backend.transfer_domain_action(
+                registrar="beta-registry", client_ref=str(uuid.uuid4()), name=on_sandbox,
+                op="cancel",
+            )  # fmt: skip
     finally:
         backend.close()
     # PROVISIONING_BACKEND=epp alone: the EPP backend, its certificates from the sandbox CA.

@@ -27,3 +27,20 @@ SELECT name, roid, registrar, created_date,
 SELECT operation, registrar, result
   FROM sandbox.transaction
  WHERE client_ref = %(client_ref)s AND result IS NOT NULL;
+
+-- name: message_queue
+-- The poll queue of a registrar (EPP <msgQ>): how many messages wait, and when the
+-- message of that id was queued (NULL: it is not in the queue of this registrar).
+SELECT count(*) AS count,
+       max(created_date) FILTER (WHERE id = %(id)s) AS queued
+  FROM sandbox.message
+ WHERE registrar = %(registrar)s;
+
+-- name: last_transfer
+-- The most recent transfer of the name, pending or ended (EPP <transfer op="query">).
+SELECT name, gaining_registrar, losing_registrar, status, requested_date,
+       COALESCE(action_date, auto_approve_date) AS action_date
+  FROM sandbox.transfer
+ WHERE name = %(name)s
+ ORDER BY id DESC
+ LIMIT 1;

@@ -17,7 +17,15 @@ from a real refusal:
 - transfer → 2002/2106/2300/2304: the domain is already ours → success;
 - delete → 2304: ours and ``pendingDelete`` → success;
 - restore → 2304: ours and no longer ``pendingDelete`` → success;
-- create contact / host → 2302: ours (and, for a host, the same addresses) → success.
+- create contact / host → 2302: ours (and, for a host, the same addresses) → success;
+- transfer cancel/reject/approve → 2301 (none pending): ``<transfer op="query">``
+  shows the last transfer of the name ended as this decision → success.
+
+The poll queue (RFC 5730 2.9.2.3): EPP shows only the head of a registrar's queue
+until it is acknowledged, so :meth:`EppBackend.poll_transfers` returns at most one
+message; the registry poll (``executors/registry_poll.py``) acks it and asks again
+until the queue is empty. Messages that are not about a transfer are acknowledged
+and skipped there, with a log line (see the method).
 
 Result codes map to the error classes of ``base.py`` (``frames.error_for``);
 timeouts and connection failures are :class:`TransientBackendError`.
@@ -31,11 +39,13 @@ import ipaddress
 import logging
 import re
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from executors.backends.base import (
+    TRANSFER_APPROVED,
     Backend,
     BackendError,
     CertificateInfo,
@@ -45,6 +55,8 @@ from executors.backends.base import (
     ObjectInfo,
     ObjectNotFound,
     PolicyError,
+    TransferInfo,
+    TransferMessage,
 )
 from executors.epp import frames
 from executors.epp.frames import CONTACT, DOMAIN, HOST, RGP, Response, q, text
@@ -58,6 +70,10 @@ CONTACT_ROLES = ("registrant", "admin", "tech", "billing")
 _E164 = re.compile(r"^\+[0-9]{1,3}\.[0-9]{1,14}$")
 ALREADY_TRANSFERRED = {2002, 2106, 2300, 2304}
 CHECK_BATCH = 50
+# the trStatus each decision leaves (RFC 5731 3.2.4)
+DECIDED = {"cancel": "clientCancelled", "reject": "clientRejected", "approve": "clientApproved"}
+# non-transfer messages acknowledged and skipped in one poll_transfers call, at most
+MAX_SKIPPED = 50
 T = TypeVar("T")
 
 
@@ -525,6 +541,127 @@ class EppBackend:
         frame = frames.contact_by_id("delete", handle, client_ref)
         self._ok(registrar, frame, f"delete contact {handle}")
         return info
+
+    # --- transfers decided, the poll queue -------------------------------------------
+
+    def transfer_domain_action(
+        self, *, registrar: str, client_ref: str, name: str, op: str
+    ) -> TransferInfo:
+        """``<domain:transfer op="cancel|reject|approve">``: the transfer as it then is.
+
+        2301 (no transfer pending) → StatusProhibits, unless ``<transfer op="query">``
+        shows the last transfer of ``name`` ended as ``op`` decides, between the same
+        parties (this command's earlier run at a registry that does not deduplicate
+        clTRIDs): then that transfer is the answer. 2201 → NotAuthorized.
+        """
+        if op not in DECIDED:
+            raise PolicyError(f"epp: transfer op {op!r} is not one of {sorted(DECIDED)}")
+        what = f"transfer {op} domain {name}"
+        response = self._send(registrar, frames.domain_transfer_op(name, client_ref, op), what)
+        if response.code == 2301:
+            try:
+                last = self._transfer_query(registrar, name, f"{client_ref}-query")
+            except BackendError:
+                last = None
+            if last is not None and last.status == DECIDED[op]:
+                party = last.gaining if op == "cancel" else last.losing
+                if party != self._client_id(registrar):
+                    last = None
+            if last is not None and last.status == DECIDED[op]:
+                log.info("epp: %s: already decided by this request", what)
+                return self._transfer_info(registrar, last)
+        frames.check(response, what)
+        return self._transfer_info(registrar, frames.transfer_data(response, what))
+
+    def _transfer_query(self, registrar: str, name: str, cltrid: str) -> frames.TransferData:
+        what = f"transfer query domain {name}"
+        response = self._ok(registrar, frames.domain_transfer_op(name, cltrid, "query"), what)
+        return frames.transfer_data(response, what)
+
+    def _party(self, registrar: str, client_id: str) -> str:
+        """Our own client id read back as the accreditation's name; others' as they are."""
+        return registrar if client_id == self._client_id(registrar) else client_id
+
+    def _transfer_info(self, registrar: str, data: frames.TransferData) -> TransferInfo:
+        return TransferInfo(
+            name=data.name,
+            status=data.status,
+            gaining_registrar=self._party(registrar, data.gaining),
+            losing_registrar=self._party(registrar, data.losing),
+            requested_date=data.requested,
+            action_date=data.action,
+        )
+
+    def poll_transfers(self, *, registrar: str) -> list[TransferMessage]:
+        """``<poll op="req">``: the head of ``registrar``'s queue, as a list of at most one.
+
+        1300: no message → ``[]``. 1301: a message; with a ``<domain:trnData>`` it is a
+        :class:`TransferMessage` (``id`` = msgQ id, ``message`` = its msg text); for an
+        approved transfer to ``registrar``, ``domain`` is a ``domain:info`` of the name
+        made now, the new auth code included (None if the name is no longer ours).
+
+        A message that is not about a transfer (other resData, or none), or whose
+        trnData cannot be read, does not fit a TransferMessage: it is acknowledged and
+        skipped here (logged: id and text, never its data), and the next one is read,
+        at most MAX_SKIPPED of them per call. Nothing in this system acts on other
+        messages, and leaving one unacknowledged would hide every message behind it.
+        """
+        for _ in range(MAX_SKIPPED + 1):
+            response = self._ok(registrar, frames.poll("req", f"poll-{uuid.uuid4().hex}"), "poll")
+            if response.code == 1300:
+                return []
+            queue = response.queue
+            if response.code != 1301 or queue is None or not queue.id:
+                raise frames.ProtocolError(
+                    f"epp: poll of {registrar}: answer {response.code} without a message id"
+                )
+            try:
+                data = frames.transfer_data(response, f"poll message {queue.id}")
+            except frames.ProtocolError as exc:
+                kind = (
+                    "an unreadable transfer"
+                    if response.find(DOMAIN, "trnData") is not None
+                    else "not a transfer"
+                )
+                log.warning(
+                    "epp: poll of %s: message %s is %s (%s): acknowledged and skipped: %s",
+                    registrar, queue.id, kind, exc, queue.message[:200],
+                )  # fmt: skip
+                self.ack_transfer_message(registrar=registrar, message_id=queue.id)
+                continue
+            return [self._transfer_message(registrar, queue, data)]
+        log.warning("epp: poll of %s: %d messages skipped, the rest next time", registrar,
+                    MAX_SKIPPED + 1)  # fmt: skip
+        return []
+
+    def _transfer_message(
+        self, registrar: str, queue: frames.MessageQueue, data: frames.TransferData
+    ) -> TransferMessage:
+        info = self._transfer_info(registrar, data)
+        domain: DomainInfo | None = None
+        if info.status in TRANSFER_APPROVED and info.gaining_registrar == registrar:
+            found = self._look(self._domain, registrar, data.name, f"poll-{queue.id}")
+            if found is not None and found[1] == self._client_id(registrar):
+                domain = _with(found[0], auth_info=found[2])
+        return TransferMessage(
+            id=queue.id,
+            name=info.name,
+            status=info.status,
+            gaining_registrar=info.gaining_registrar,
+            losing_registrar=info.losing_registrar,
+            requested_date=info.requested_date,
+            action_date=info.action_date,
+            message=queue.message,
+            domain=domain,
+        )
+
+    def ack_transfer_message(self, *, registrar: str, message_id: str) -> None:
+        """``<poll op="ack" msgID="…">``; idempotent: 2303 (no such message, e.g. acked
+        before) is success."""
+        frame = frames.poll("ack", f"ack-{uuid.uuid4().hex}", message_id=message_id)
+        response = self._send(registrar, frame, f"ack message {message_id}")
+        if response.code != 2303:
+            frames.check(response, f"ack message {message_id}")
 
     def issue_certificate(
         self,

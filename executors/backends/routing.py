@@ -28,6 +28,8 @@ from executors.backends.base import (
     DeleteInfo,
     DomainInfo,
     ObjectInfo,
+    TransferInfo,
+    TransferMessage,
 )
 from provisioning.errors import ConfigError
 from provisioning.settings import BackendRoute, Settings
@@ -226,6 +228,56 @@ class RoutingBackend:
     ) -> ObjectInfo:
         return self.registry_for(registrar).create_host(
             registrar=registrar, client_ref=client_ref, name=name, addresses=addresses
+        )
+
+    def update_host(
+        self, *, registrar: str, client_ref: str, name: str, addresses: Sequence[str]
+    ) -> ObjectInfo:
+        info: ObjectInfo = self._registry(registrar).update_host(
+            registrar=registrar, client_ref=client_ref, name=name, addresses=addresses
+        )
+        return info
+
+    def delete_host(self, *, registrar: str, client_ref: str, name: str) -> ObjectInfo:
+        info: ObjectInfo = self._registry(registrar).delete_host(
+            registrar=registrar, client_ref=client_ref, name=name
+        )
+        return info
+
+    def update_contact(
+        self, *, registrar: str, client_ref: str, handle: str, contact: Mapping[str, Any]
+    ) -> ObjectInfo:
+        info: ObjectInfo = self._registry(registrar).update_contact(
+            registrar=registrar, client_ref=client_ref, handle=handle, contact=contact
+        )
+        return info
+
+    def delete_contact(self, *, registrar: str, client_ref: str, handle: str) -> ObjectInfo:
+        info: ObjectInfo = self._registry(registrar).delete_contact(
+            registrar=registrar, client_ref=client_ref, handle=handle
+        )
+        return info
+
+    def _registry(self, registrar: str) -> Any:
+        """The registry backend as it is, for the methods the Backend protocol does not
+        name yet (host/contact update and delete): AttributeError if it lacks one."""
+        return self.registries[self.route(registrar).registry]
+
+    # --- transfers decided, the poll queues ------------------------------------------
+
+    def transfer_domain_action(
+        self, *, registrar: str, client_ref: str, name: str, op: str
+    ) -> TransferInfo:
+        return self.registry_for(registrar).transfer_domain_action(
+            registrar=registrar, client_ref=client_ref, name=name, op=op
+        )
+
+    def poll_transfers(self, *, registrar: str) -> list[TransferMessage]:
+        return self.registry_for(registrar).poll_transfers(registrar=registrar)
+
+    def ack_transfer_message(self, *, registrar: str, message_id: str) -> None:
+        self.registry_for(registrar).ack_transfer_message(
+            registrar=registrar, message_id=message_id
         )
 
     # --- the CA half -------------------------------------------------------------------

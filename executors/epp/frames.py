@@ -21,6 +21,7 @@ from typing import Any, cast
 from lxml import etree
 
 from executors.backends.base import (
+    TRANSFER_STATUSES,
     BackendError,
     NotAuthorized,
     ObjectExists,
@@ -249,6 +250,20 @@ def domain_transfer(name: str, cltrid: str, *, auth_info: str, period: int) -> b
     return cmd.finish(cltrid)
 
 
+def domain_transfer_op(name: str, cltrid: str, op: str) -> bytes:
+    """``<transfer op="query|cancel|reject|approve">`` of ``name`` (no auth code: the
+    parties of the transfer ask)."""
+    cmd = Command.new("transfer", "domain", op=op)
+    sub(cmd.object("domain", "transfer"), DOMAIN, "name", name)
+    return cmd.finish(cltrid)
+
+
+def poll(op: str, cltrid: str, *, message_id: str | None = None) -> bytes:
+    """``<poll op="req">``, or ``<poll op="ack" msgID="…">`` (RFC 5730 2.9.2.3)."""
+    attrs = {"op": op} if message_id is None else {"op": op, "msgID": message_id}
+    return Command.new("poll", **attrs).finish(cltrid)
+
+
 def domain_delete(name: str, cltrid: str) -> bytes:
     cmd = Command.new("delete", "domain")
     sub(cmd.object("domain", "delete"), DOMAIN, "name", name)
@@ -429,6 +444,30 @@ class Greeting:
 
 
 @dataclass(frozen=True)
+class MessageQueue:
+    """A response's ``<msgQ>``: how many messages wait, the id of the one shown (or, in
+    an ack's answer, of the one acknowledged), when it was queued and its text."""
+
+    count: int
+    id: str
+    queued: datetime | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TransferData:
+    """A ``<domain:trnData>`` (RFC 5731 3.2.4 / 3.1.3)."""
+
+    name: str
+    status: str  # one of TRANSFER_STATUSES
+    gaining: str  # reID
+    requested: datetime  # reDate
+    losing: str  # acID
+    action: datetime  # acDate
+    expiry: datetime | None = None  # exDate
+
+
+@dataclass(frozen=True)
 class Response:
     code: int
     message: str
@@ -436,6 +475,7 @@ class Response:
     svtrid: str | None
     data: Element | None = None  # <resData>
     extension: Element | None = None
+    queue: MessageQueue | None = None  # <msgQ>, in answers to <poll>
 
     @property
     def ok(self) -> bool:
@@ -488,6 +528,7 @@ def parse_response(data: bytes) -> Response:
     if not 1000 <= code <= 2599:
         raise ProtocolError(f"epp: result code {code} is outside 1000..2599")
     trid = response.find(q(EPP, "trID"))
+    msgq = response.find(q(EPP, "msgQ"))
     return Response(
         code=code,
         message=text(result, EPP, "msg") or "",
@@ -495,6 +536,46 @@ def parse_response(data: bytes) -> Response:
         svtrid=text(trid, EPP, "svTRID"),
         data=response.find(q(EPP, "resData")),
         extension=response.find(q(EPP, "extension")),
+        queue=None if msgq is None else _message_queue(msgq),
+    )
+
+
+def _message_queue(msgq: Element) -> MessageQueue:
+    try:
+        count = int(msgq.get("count") or "")
+    except ValueError:
+        raise ProtocolError(f"epp: msgQ count {msgq.get('count')!r} is not a number") from None
+    msg = msgq.find(q(EPP, "msg"))
+    return MessageQueue(
+        count=count,
+        id=(msgq.get("id") or "").strip(),
+        queued=parse_timestamp(text(msgq, EPP, "qDate")),
+        message="" if msg is None else "".join(str(t) for t in msg.itertext()).strip(),
+    )
+
+
+def transfer_data(response: Response, what: str) -> TransferData:
+    """The response's ``<domain:trnData>``; ProtocolError when it has none or it lacks
+    what RFC 5731 requires."""
+    data = response.find(DOMAIN, "trnData")
+    if data is None:
+        raise ProtocolError(f"epp: {what}: no <domain:trnData>")
+    values = {tag: text(data, DOMAIN, tag) for tag in ("name", "trStatus", "reID", "acID")}
+    requested = parse_timestamp(text(data, DOMAIN, "reDate"))
+    action = parse_timestamp(text(data, DOMAIN, "acDate"))
+    missing = sorted(tag for tag, value in values.items() if not value)
+    if missing or requested is None or action is None:
+        raise ProtocolError(f"epp: {what}: trnData lacks {missing or ['reDate/acDate']}")
+    if values["trStatus"] not in TRANSFER_STATUSES:
+        raise ProtocolError(f"epp: {what}: trStatus {values['trStatus']!r} is not RFC 5731's")
+    return TransferData(
+        name=str(values["name"]).lower(),
+        status=str(values["trStatus"]),
+        gaining=str(values["reID"]),
+        requested=requested,
+        losing=str(values["acID"]),
+        action=action,
+        expiry=parse_timestamp(text(data, DOMAIN, "exDate")),
     )
 
 
@@ -505,6 +586,8 @@ def error_for(response: Response, what: str) -> BackendError:
     kinds: dict[int, type[BackendError]] = {
         2201: NotAuthorized,
         2202: NotAuthorized,
+        2300: StatusProhibits,  # object pending transfer
+        2301: StatusProhibits,  # object not pending transfer
         2302: ObjectExists,
         2303: ObjectNotFound,
         2304: StatusProhibits,
@@ -551,15 +634,19 @@ __all__ = [
     "Command",
     "DomainChanges",
     "Greeting",
+    "MessageQueue",
     "PostalInfo",
     "ProtocolError",
     "Response",
+    "TransferData",
     "check",
     "error_for",
     "parse_greeting",
     "parse_response",
     "parse_timestamp",
     "parse_xml",
+    "poll",
     "serialize",
     "timestamp",
+    "transfer_data",
 ]

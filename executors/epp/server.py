@@ -11,11 +11,22 @@ a registry that does not deduplicate). Reads (``<info>``) use
 ``db/queries/epp_front.sql``. A login is checked against the configured
 ``{client_id: password}``; the client id is the sandbox registrar.
 
+Transfers: a request the sandbox keeps pending (``transfer_pending_seconds`` > 0,
+``PROVISIONING_SANDBOX_TRANSFER_PENDING_SECONDS``) is answered 1001 with a pending
+``trnData``; ``<transfer op="cancel|reject|approve">`` goes to
+:meth:`SandboxBackend.transfer_domain_action`, ``op="query"`` reads the last
+transfer of the name (``sandbox.transfer``). ``<poll op="req">`` shows the head
+of the logged-in registrar's queue in the sandbox (``sandbox.message``, after the
+transfers whose auto-approval time has come are approved): 1300 when it is empty,
+else 1301 with ``msgQ`` (count, id, qDate, msg) and the transfer's ``trnData``;
+``<poll op="ack" msgID="…">`` removes it (2303 for an id not in the queue).
+
 Faults (:class:`Faults`), set at start (``--faults-file``, re-read whenever it
 changes) or at run time (:meth:`EppFront.set_faults`): drop a session after N
 commands, answer the next N commands 2400 without acting, delay answers (after
 acting, as a registry whose answer is slow), answer transfer requests 1001
-(pending) without moving the domain.
+(pending) without keeping any transfer (nothing ever decides it: see above for
+real pending transfers).
 
 With ``validate=True`` every frame received and sent is checked against the
 RFC schemas; an invalid one is recorded in :attr:`EppFront.invalid_frames`
@@ -84,7 +95,7 @@ class Faults:
     fail_next: int = 0  # answer the next N object commands 2400, without acting
     delay_seconds: float = 0.0  # wait this long before answering (after acting)
     delay_commands: tuple[str, ...] = ()  # e.g. ("create:domain",); empty: every command
-    transfer_pending: bool = False  # answer transfer requests 1001 and leave the domain
+    transfer_pending: bool = False  # answer transfer requests 1001, keep no transfer
     replay_by_trid: bool = True  # a repeated clTRID is answered from the transaction log
 
     @classmethod
@@ -507,7 +518,7 @@ class EppFront:
     ) -> _Reply:
         verb = command[0]
         if key == "poll":
-            return _Reply(1300, "Command completed successfully; no messages")
+            return self._poll(verb, registrar)
         if not len(verb):
             raise EppError(2001, f"{key}: no object")
         obj = verb[0]
@@ -663,15 +674,33 @@ class EppFront:
     def _domain_transfer(
         self, verb: Element, obj: Element, registrar: str, ref: str, cltrid: str | None
     ) -> _Reply:
-        if verb.get("op") != "request":
-            raise EppError(2101, f"transfer op={verb.get('op')} is not implemented")
+        op = verb.get("op")
         name = (text(obj, DOMAIN, "name") or "").lower()
+        if op == "query":
+            return self._transfer_query(name, registrar)
+        if op in ("cancel", "reject", "approve"):
+            decided = self.sandbox.transfer_domain_action(
+                registrar=registrar, client_ref=ref, name=name, op=op
+            )
+            return _Reply(
+                build=_trn_data(
+                    name,
+                    decided.status,
+                    decided.gaining_registrar,
+                    decided.requested_date,
+                    decided.losing_registrar,
+                    decided.action_date,
+                )
+            )
+        if op != "request":
+            raise EppError(2101, f"transfer op={op} is not implemented")
         auth = text(obj.find(q(DOMAIN, "authInfo")), DOMAIN, "pw") or ""
         period = _years(obj.find(q(DOMAIN, "period")), 0)
         recorded = self._recorded(cltrid, registrar, "transfer_domain")
         now = datetime.now(UTC)
         if recorded is not None:
-            info, losing, code = _domain_from(recorded), "unknown", 1000
+            info, losing = _domain_from(recorded), "unknown"
+            code = 1001 if recorded.get("pending") else 1000
         else:
             row = self._domain_row(name)
             losing = str(row["registrar"])
@@ -686,20 +715,86 @@ class EppFront:
                 info = self.sandbox.transfer_domain(
                     registrar=registrar, client_ref=ref, name=name, auth_info=auth, period=period
                 )
-                code = 1000
+                code = 1001 if info.pending else 1000
+        status, requested, action = "serverApproved", now, now
+        if code == 1001:
+            status, action = "pending", now + timedelta(days=5)
+        transfer = self._one("last_transfer", name=name) if code == 1001 else None
+        if (
+            transfer is not None
+            and transfer["gaining_registrar"] == registrar
+            and transfer["status"] == "pending"
+        ):  # the transfer the sandbox keeps: its real dates and losing registrar
+            losing, requested = transfer["losing_registrar"], transfer["requested_date"]
+            status, action = transfer["status"], transfer["action_date"]
+        message = "Command completed successfully; action pending" if code == 1001 else ""
+        return _Reply(
+            code,
+            message or "Command completed successfully",
+            build=_trn_data(name, status, registrar, requested, losing, action, info.expiry_date),
+        )
+
+    def _transfer_query(self, name: str, registrar: str) -> _Reply:
+        transfer = self._one("last_transfer", name=name)
+        if transfer is None:
+            self._domain_row(name)  # 2303 when there is no such domain
+            raise EppError(2301, f"domain {name} has no transfer to show")
+        parties = (transfer["gaining_registrar"], transfer["losing_registrar"])
+        if registrar not in parties and self._domain_row(name)["registrar"] != registrar:
+            raise EppError(2201, f"the transfers of {name} are not yours to see")
+        return _Reply(
+            build=_trn_data(
+                name,
+                transfer["status"],
+                transfer["gaining_registrar"],
+                transfer["requested_date"],
+                transfer["losing_registrar"],
+                transfer["action_date"],
+            )
+        )
+
+    # the poll queue
+
+    def _poll(self, verb: Element, registrar: str) -> _Reply:
+        if verb.get("op") == "ack":
+            message_id = (verb.get("msgID") or "").strip()
+            if not message_id:
+                raise EppError(2003, "poll op=ack needs a msgID")
+            queue = self._one("message_queue", registrar=registrar, id=_message_number(message_id))
+            if queue is None or queue["queued"] is None:
+                raise EppError(2303, f"message {message_id} is not in your queue")
+            self.sandbox.ack_transfer_message(registrar=registrar, message_id=message_id)
+            left = max(0, int(queue["count"]) - 1)
+
+            def build_ack(response: Element) -> None:
+                sub(response, EPP, "msgQ", count=str(left), id=message_id)
+
+            return _Reply(build=build_ack)
+        messages = self.sandbox.poll_transfers(registrar=registrar)
+        if not messages:
+            return _Reply(1300, "Command completed successfully; no messages")
+        head = messages[0]
+        queue = self._one("message_queue", registrar=registrar, id=_message_number(head.id))
+        count = int(queue["count"]) if queue is not None else len(messages)
+        queued = queue["queued"] if queue is not None and queue["queued"] else head.action_date
+        expiry = head.domain.expiry_date if head.domain is not None else None
+        trn_data = _trn_data(
+            head.name,
+            head.status,
+            head.gaining_registrar,
+            head.requested_date,
+            head.losing_registrar,
+            head.action_date,
+            expiry,
+        )
 
         def build(response: Element) -> None:
-            data = _res_data(response, DOMAIN, "domain", "trnData")
-            sub(data, DOMAIN, "name", name)
-            sub(data, DOMAIN, "trStatus", "pending" if code == 1001 else "serverApproved")
-            sub(data, DOMAIN, "reID", registrar)
-            sub(data, DOMAIN, "reDate", _ts(now))
-            sub(data, DOMAIN, "acID", losing if len(losing) >= 3 else "unknown")
-            sub(data, DOMAIN, "acDate", _ts(now + timedelta(days=5) if code == 1001 else now))
-            sub(data, DOMAIN, "exDate", _ts(info.expiry_date))
+            msgq = sub(response, EPP, "msgQ", count=str(max(count, 1)), id=head.id)
+            sub(msgq, EPP, "qDate", _ts(queued))
+            sub(msgq, EPP, "msg", head.message or f"transfer of {head.name}: {head.status}")
+            trn_data(response)
 
-        message = "Command completed successfully; action pending" if code == 1001 else ""
-        return _Reply(code, message or "Command completed successfully", build=build)
+        return _Reply(1301, "Command completed successfully; ack to dequeue", build=build)
 
     def _domain_delete(self, obj: Element, registrar: str, ref: str, cltrid: str | None) -> _Reply:
         name = text(obj, DOMAIN, "name") or ""
@@ -920,6 +1015,43 @@ class EppFront:
                 }
                 act(registrar=registrar, client_ref=ref, handle=handle, contact=contact)
         return _Reply()
+
+
+def _clid(value: str) -> str:
+    """A registrar as an EPP client id (RFC 5730 clIDType, 3..16 characters)."""
+    return value if 3 <= len(value) <= 16 else "unknown"
+
+
+def _message_number(message_id: str) -> int:
+    try:
+        return int(message_id)
+    except ValueError:
+        raise EppError(2303, f"message {message_id[:40]} is not in your queue") from None
+
+
+def _trn_data(  # noqa: PLR0917 - the fields of RFC 5731's trnData
+    name: str,
+    status: str,
+    gaining: str,
+    requested: datetime,
+    losing: str,
+    action: datetime,
+    expiry: datetime | None = None,
+) -> Callable[[Element], None]:
+    """What builds a ``<resData><domain:trnData>`` into a response."""
+
+    def build(response: Element) -> None:
+        data = _res_data(response, DOMAIN, "domain", "trnData")
+        sub(data, DOMAIN, "name", name)
+        sub(data, DOMAIN, "trStatus", status)
+        sub(data, DOMAIN, "reID", _clid(gaining))
+        sub(data, DOMAIN, "reDate", _ts(requested))
+        sub(data, DOMAIN, "acID", _clid(losing))
+        sub(data, DOMAIN, "acDate", _ts(action))
+        if expiry is not None:
+            sub(data, DOMAIN, "exDate", _ts(expiry))
+
+    return build
 
 
 def _utc_session(conn: psycopg.Connection[DictRow]) -> None:
