@@ -13,6 +13,7 @@
 -- migration migrations/0007_request_ids.sql sha256:b5388c58d0f7888064e7dd73b7ee5e09573338912dcfdae4cac5f7c4b320eaf3
 -- migration migrations/0008_order_status_outbox.sql sha256:4fb3b72cabf3d67ac22ace467ca72a3c7c4758f7001488ec5388f0639208ed23
 -- migration migrations/0009_pending_transfers.sql sha256:56192ff0df48a218a653aa275628a278913503f637a5a1c2afe8258be37693af
+-- migration migrations/0010_object_actions.sql sha256:6b63cdda0ec94f5aee99fef218fb2a6214b5b4fda88b86936a5991c153b2752a
 
 --
 -- Name: class; Type: SCHEMA; Schema: -; Owner: -
@@ -2458,6 +2459,12 @@ CREATE INDEX domain_contacts_idx ON public.domain USING gin ((ARRAY[registrant, 
 --
 
 CREATE UNIQUE INDEX domain_live_name_idx ON public.domain USING btree (name) WHERE (status <> 'deleted'::text);
+
+--
+-- Name: domain_nameservers_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX domain_nameservers_idx ON public.domain USING gin (nameservers) WHERE (status <> 'deleted'::text);
 
 --
 -- Name: domain_redemption_end_idx; Type: INDEX; Schema: public; Owner: -

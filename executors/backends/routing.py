@@ -233,35 +233,26 @@ class RoutingBackend:
     def update_host(
         self, *, registrar: str, client_ref: str, name: str, addresses: Sequence[str]
     ) -> ObjectInfo:
-        info: ObjectInfo = self._registry(registrar).update_host(
+        return self.registry_for(registrar).update_host(
             registrar=registrar, client_ref=client_ref, name=name, addresses=addresses
         )
-        return info
 
     def delete_host(self, *, registrar: str, client_ref: str, name: str) -> ObjectInfo:
-        info: ObjectInfo = self._registry(registrar).delete_host(
+        return self.registry_for(registrar).delete_host(
             registrar=registrar, client_ref=client_ref, name=name
         )
-        return info
 
     def update_contact(
         self, *, registrar: str, client_ref: str, handle: str, contact: Mapping[str, Any]
     ) -> ObjectInfo:
-        info: ObjectInfo = self._registry(registrar).update_contact(
+        return self.registry_for(registrar).update_contact(
             registrar=registrar, client_ref=client_ref, handle=handle, contact=contact
         )
-        return info
 
     def delete_contact(self, *, registrar: str, client_ref: str, handle: str) -> ObjectInfo:
-        info: ObjectInfo = self._registry(registrar).delete_contact(
+        return self.registry_for(registrar).delete_contact(
             registrar=registrar, client_ref=client_ref, handle=handle
         )
-        return info
-
-    def _registry(self, registrar: str) -> Any:
-        """The registry backend as it is, for the methods the Backend protocol does not
-        name yet (host/contact update and delete): AttributeError if it lacks one."""
-        return self.registries[self.route(registrar).registry]
 
     # --- transfers decided, the poll queues ------------------------------------------
 
