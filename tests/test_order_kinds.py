@@ -360,6 +360,18 @@ def test_an_order_of_each_kind_end_to_end_with_one_status_event_each(
         )
         for name in ("renew-me.com", "delete-me.com", "update-me.com"):
             placed(place(db, domain_item(name)), "successful")
+        placed(
+            place(
+                db,
+                domain_item(
+                    "keep-me.com",
+                    nameservers=["ns1.keep-me.com"],
+                    create_hosts=True,
+                    addresses={"ns1.keep-me.com": ["192.0.2.11"]},
+                ),
+            ),
+            "successful",
+        )
         placed(place(db, contact_item(contact("kinds-2"))), "successful")
         placed(
             place(
@@ -398,6 +410,14 @@ def test_an_order_of_each_kind_end_to_end_with_one_status_event_each(
         # wave 2: renew, delete, update adding an in-zone host, ssl, and a name held
         placed(place(db, renew_item("renew-me.com", period=2)), "successful")
         placed(place(db, delete_item("delete-me.com")), "successful")
+        # a delete whose host step fails: another registrar's domain names keep-me.com's
+        # host, which only the registry knows; the order fails and the domain stays
+        sandbox.seed_foreign_domain("uses-keep-me.net", "other-registrar", "Q1w#elsewhere", expiry)
+        db.execute(
+            "UPDATE sandbox.domain SET nameservers = '{ns1.keep-me.com}'"
+            " WHERE name = 'uses-keep-me.net'"
+        )
+        kept = placed(place(db, delete_item("keep-me.com")), "failed")
         placed(
             place(
                 db,
@@ -466,6 +486,16 @@ def test_an_order_of_each_kind_end_to_end_with_one_status_event_each(
     assert list(
         scalar(db, "SELECT nameservers FROM sandbox.domain WHERE name = 'glue-zone.com'")
     ) == ["ns1.glue-zone.com", "ns2.glue-zone.com", "ns.hosting.info"]
+    # the delete that failed at its host step: domain and host kept, here and at the registry
+    assert scalar(db, "SELECT status FROM domain WHERE name = 'keep-me.com'") == "ok"
+    assert scalar(db, "SELECT count(*) FROM host WHERE name = 'ns1.keep-me.com'") == 1
+    assert scalar(db, "SELECT status FROM sandbox.domain WHERE name = 'keep-me.com'") == "ok"
+    assert scalar(db, "SELECT count(*) FROM sandbox.host WHERE name = 'ns1.keep-me.com'") == 1
+    kept_event = next(e for e in events if e["order_id"] == kept)
+    (kept_plan,) = kept_event["plans"]
+    assert kept_plan["status"] == "failed"
+    assert "delete host ns1.keep-me.com failed" in kept_plan["message"]
+    assert "uses-keep-me.net" in kept_plan["message"]
     glue_event = next(e for e in events if e["order_id"] == glue)
     assert [(p["action"], p["stage"], p["status"]) for p in glue_event["plans"]] == [
         ("provision_contact", 1, "completed"),
