@@ -71,6 +71,7 @@ REVOKE ALL ON FUNCTION job_fail(UUID, TEXT, TEXT, JSONB, BOOLEAN, INTERVAL, INTE
 REVOKE ALL ON FUNCTION job_reclaim_expired(INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION provision_domain_transfer_resolve(TEXT, TEXT, TEXT, JSONB, TEXT) FROM PUBLIC;
 REVOKE ALL ON FUNCTION domain_redemption_sweep(INT) FROM PUBLIC;
+REVOKE ALL ON FUNCTION domain_transferred_away(TEXT, TEXT, TIMESTAMPTZ) FROM PUBLIC;
 REVOKE ALL ON FUNCTION provision_reject(UUID, UUID, TEXT, TEXT, TEXT, TEXT, UUID[], JSONB, TEXT) FROM PUBLIC;
 REVOKE ALL ON FUNCTION orders.apply_outcome(UUID, UUID, UUID[], TEXT, TEXT, JSONB) FROM PUBLIC;
 REVOKE ALL ON FUNCTION orders.release_plans(UUID) FROM PUBLIC;
@@ -115,6 +116,7 @@ GRANT EXECUTE ON FUNCTION job_claim(TEXT, INT, INTERVAL, TEXT[]),
 -- what the registries' poll queues say of pending transfers, and the end of
 -- redemption periods (executors/registry_poll.py)
 GRANT EXECUTE ON FUNCTION provision_domain_transfer_resolve(TEXT, TEXT, TEXT, JSONB, TEXT),
+                          domain_transferred_away(TEXT, TEXT, TIMESTAMPTZ),
                           domain_redemption_sweep(INT)
    TO provisioning_executor;
 

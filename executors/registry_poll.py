@@ -5,8 +5,10 @@
   message about a transfer *to* that registrar settles the provision that waits
   for it in ``pending_action``: approved completes it (the domain with the
   registry's new auth code), rejected or cancelled fails it; either way its final
-  outcome is written and the order follows. Every message is then acknowledged
-  (``<poll op="ack">``), those about other registrars' transfers too. Resolving is
+  outcome is written and the order follows. An approved transfer *away* of one
+  of that registrar's domains takes the domain out of this database
+  (``domain_transferred_away``: status deleted, its auth code forgotten). Every
+  message is then acknowledged (``<poll op="ack">``). Resolving is
   idempotent, so a message delivered twice (an executor that died before its ack,
   two executors polling at once) changes nothing the second time. The queue is
   read again after its messages are acknowledged, until it is empty (bounded):
@@ -101,6 +103,8 @@ def _settle(
     """Settle the provision ``message`` ends (if any), then acknowledge it; False when
     the ack failed (the message comes again and changes nothing then)."""
     settle = resolution(message)
+    if message.approved and message.losing_registrar == registrar:
+        _transferred_away(conn, registrar, message, counts)
     if settle is not None and message.gaining_registrar == registrar:
         status, result, text = settle
         row = conn.execute(
@@ -135,6 +139,29 @@ def _settle(
         return False
     counts["poll_messages"] += 1
     return True
+
+
+def _transferred_away(
+    conn: psycopg.Connection[DictRow],
+    registrar: str,
+    message: TransferMessage,
+    counts: Counter[str],
+) -> None:
+    """An approved transfer of one of ``registrar``'s domains to another registrar: the
+    domain leaves this database (``domain_transferred_away``)."""
+    row = conn.execute(
+        query("registry_poll", "transferred_away"),
+        {"accreditation": registrar, "name": message.name, "action_date": message.action_date},
+    ).fetchone()
+    if row is not None and row["id"] is not None:
+        log.info(
+            "domain %s of %s transferred away to %s (%s)",
+            message.name,
+            registrar,
+            message.gaining_registrar,
+            message.status,
+        )
+        counts["transferred_away"] += 1
 
 
 def end_redemptions(conn: psycopg.Connection[DictRow], counts: Counter[str]) -> int:

@@ -365,6 +365,35 @@ def test_pending_transfers_approved_and_rejected_with_their_orders_following(
     assert moved["auth_info"] == scalar(
         db, "SELECT auth_info FROM sandbox.domain WHERE name = %(n)s", {"n": yes}
     )
+    # alpha-registry's poll queue says it lost the domain: the row beta holds now stays
+    assert (
+        scalar(
+            db, "SELECT count(*) FROM domain WHERE name = %(n)s AND status <> 'deleted'", {"n": yes}
+        )
+        == 1
+    )
+
+    # a registrar outside this database takes it away: beta-registry's poll queue says
+    # so, and the domain leaves this database, its auth code forgotten
+    sandbox.transfer_domain(
+        registrar=THEM, client_ref=_ref(), name=yes, auth_info=moved["auth_info"], period=1
+    )
+    gone = _wait(
+        lambda: next(
+            iter(
+                fetch_all(
+                    db, "SELECT * FROM domain WHERE name = %(n)s AND status = 'deleted'", {"n": yes}
+                )
+            ),
+            None,
+        ),
+        "the domain transferred away leaving this database",
+    )
+    assert gone["id"] == moved["id"]
+    assert gone["auth_info"] is None
+    assert gone["ry_transfered_date"] is not None
+    assert gone["ry_transfered_date"] == gone["deleted_date"]
+    assert scalar(db, "SELECT registrar FROM sandbox.domain WHERE name = %(n)s", {"n": yes}) == THEM
 
 
 @pytest.mark.kafka

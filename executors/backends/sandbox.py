@@ -537,8 +537,9 @@ class SandboxBackend:
     def transfer_domain(
         self, *, registrar: str, client_ref: str, name: str, auth_info: str, period: int
     ) -> DomainInfo:
-        """Move ``name`` to ``registrar`` with a new auth code (returned in ``auth_info``), or,
-        with ``transfer_pending_seconds`` > 0, answer "pending" (``pending=True``): the
+        """Move ``name`` to ``registrar`` with a new auth code (returned in ``auth_info``),
+        and tell the losing registrar in its poll queue (``serverApproved``); or, with
+        ``transfer_pending_seconds`` > 0, answer "pending" (``pending=True``): the
         transfer then waits for :meth:`decide_transfer` or its auto-approval, and both
         registrars' poll queues say how it ended (:meth:`poll_transfers`)."""
         name = _fqdn(name)
@@ -586,6 +587,19 @@ class SandboxBackend:
                     f"sandbox: a transfer adding {period} years would take the expiry of {name}"
                     f" beyond {tld['max_years']} years from now"
                 )
+            # approved at once: the losing registrar still learns of it from its queue
+            now = datetime.now(UTC).isoformat()
+            notice = {
+                "name": name,
+                "status": "serverApproved",
+                "gaining_registrar": registrar,
+                "losing_registrar": row["registrar"],
+                "requested_date": now,
+                "action_date": now,
+            }
+            cur.execute(
+                _q("insert_message"), {"registrar": row["registrar"], "body": Jsonb(notice)}
+            )
             return moved
 
         request = {"name": name, "auth_info": auth_info, "period": period}

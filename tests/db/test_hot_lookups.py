@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -115,6 +116,14 @@ def test_every_hot_lookup_is_an_index_lookup_on_a_table_with_history(db: Conn) -
         status="approved",
         result="{}",
         message=None,
+    )
+    named(
+        db,
+        "registry_poll",
+        "transferred_away",
+        accreditation="alpha-registry",
+        name="nothing-held.com",
+        action_date=datetime.now(UTC),
     )
     watch[0] = False
 
