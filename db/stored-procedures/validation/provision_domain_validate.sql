@@ -11,6 +11,7 @@ SET search_path = public, pg_temp
 AS $$
 DECLARE
     v_at      v_accreditation_tld;
+    v_held    domain;
 BEGIN
     NEW.name := tc_normalize_fqdn(NEW.name, 'name');
     PERFORM provision_lock_object('domain', NEW.name);
@@ -22,10 +23,16 @@ BEGIN
         v_at.registration_period_min, LEAST(v_at.registration_period_max, v_at.max_years_to_expiry),
         v_at.tld_name);
 
-    PERFORM domain_end_redemption(NEW.name);  -- a redemption that is over frees the name
-    IF EXISTS (SELECT 1 FROM domain WHERE name = NEW.name AND status <> 'deleted') THEN
-        RAISE EXCEPTION 'domain % (name) is already registered', quote_literal(NEW.name)
-            USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
+    -- one probe of the live name: held → refused, unless a redemption that is over
+    -- (then it ends here and frees the name)
+    SELECT * INTO v_held FROM domain WHERE name = NEW.name AND status <> 'deleted';
+    IF FOUND THEN
+        IF v_held.status = 'redemption' AND v_held.redemption_end_date <= now() THEN
+            PERFORM domain_end_redemption(NEW.name);
+        ELSE
+            RAISE EXCEPTION 'domain % (name) is already registered', quote_literal(NEW.name)
+                USING ERRCODE = 'PV005', COLUMN = 'name', TABLE = TG_TABLE_NAME;
+        END IF;
     END IF;
     PERFORM provision_check_domain_free(NEW.name, TG_TABLE_NAME);
 
