@@ -11,7 +11,7 @@
 -- migration migrations/0005_security.sql sha256:0a2b73312af71f8675f677772259ef6ac822a027a056260500437105c0db3e6a
 -- migration migrations/0006_action_request_outbox.sql sha256:fb9b102d414a01c3300038d475cb26c9dc7a2bb7d9551a78a2128dac1ebb1b56
 -- migration migrations/0007_request_ids.sql sha256:b5388c58d0f7888064e7dd73b7ee5e09573338912dcfdae4cac5f7c4b320eaf3
--- migration migrations/0008_order_status_outbox.sql sha256:4fb3b72cabf3d67ac22ace467ca72a3c7c4758f7001488ec5388f0639208ed23
+-- migration migrations/0008_order_status_outbox.sql sha256:990e49527f08a0bc7a6abf0c26787ff5055d48acf59dfdd8b68548b1b6876157
 -- migration migrations/0009_pending_transfers.sql sha256:56192ff0df48a218a653aa275628a278913503f637a5a1c2afe8258be37693af
 -- migration migrations/0010_object_actions.sql sha256:6b63cdda0ec94f5aee99fef218fb2a6214b5b4fda88b86936a5991c153b2752a
 
@@ -2375,6 +2375,12 @@ ALTER TABLE ONLY public.tld
 
 ALTER TABLE ONLY public.tld
     ADD CONSTRAINT tld_pkey PRIMARY KEY (id);
+
+--
+-- Name: order_item_domain_create_idx; Type: INDEX; Schema: orders; Owner: -
+--
+
+CREATE INDEX order_item_domain_create_idx ON orders.order_item USING btree (object_name) WHERE ((product = 'domain'::text) AND (action = 'create'::text));
 
 --
 -- Name: order_item_order_idx; Type: INDEX; Schema: orders; Owner: -

@@ -21,3 +21,8 @@ CREATE INDEX status_outbox_unsent_idx ON orders.status_outbox (id) WHERE sent_da
 ALTER TABLE outbox_parked DROP CONSTRAINT outbox_parked_outbox_check;
 ALTER TABLE outbox_parked ADD CONSTRAINT outbox_parked_outbox_check
     CHECK (outbox IN ('outcomes', 'order-requests', 'action-requests', 'order-status'));
+
+-- Placing a domain create asks whether another order not yet final registers
+-- the name (orders.unavailable_domains): an index lookup, whatever the history.
+CREATE INDEX order_item_domain_create_idx ON orders.order_item (object_name)
+    WHERE product = 'domain' AND action = 'create';
