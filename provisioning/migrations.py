@@ -7,7 +7,7 @@ Two kinds of files, as Flyway has them:
   database whose applied migration no longer matches its file is refused.
 - **repeatable** files — stored procedures, triggers, roles — all written to be
   re-applied (``CREATE OR REPLACE``): applied after the migrations whenever
-  their checksum changed.
+  their checksum changed, and all of them after any migration was applied.
 
 Several processes may upgrade at once: a session advisory lock lets one work
 while the others wait, then find nothing left to do.
@@ -112,8 +112,12 @@ def _upgrade_locked(conn: psycopg.Connection, report: UpgradeReport) -> None:
     recorded_repeatables: dict[str, str] = dict(
         conn.execute(query("schema_migration", "applied_repeatables")).fetchall()
     )
+    # After a migration every repeatable file is applied again, changed or not: the
+    # trigger and grant files bind themselves to every table of a kind, so a table a
+    # migration added is bound only when they run again after it.
+    migrated = bool(report.applied)
     for item in repeatable_files():
-        if recorded_repeatables.get(item.name) != item.checksum:
+        if migrated or recorded_repeatables.get(item.name) != item.checksum:
             _apply_recorded(conn, item, "record_repeatable")
             report.reapplied.append(item.name)
 

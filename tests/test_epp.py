@@ -983,10 +983,10 @@ def test_an_executor_killed_mid_create_leaves_one_effect_at_the_registry(  # noq
     processes: list[subprocess.Popen[bytes]],
     tmp_path: Path,
 ) -> None:
-    name = f"{label()}.com"
     """The registry acts, then answers slowly; the executor dies meanwhile. Its successor
     retries with the same clTRID: the front answers from the sandbox's log, or (a registry
     that does not deduplicate) 2302, which the backend reconciles with domain:info."""
+    name = f"{label()}.com"
     front.set_faults(
         delay_seconds=1.5, delay_commands=("create:domain",), replay_by_trid=replay_by_trid
     )

@@ -4,8 +4,8 @@
 --   trg_30_audit          AFTER UPDATE OR DELETE, per row      row into audit_trail_log
 --   trg_30_audit_insert   AFTER INSERT, per statement          the inserted rows into audit_trail_log
 --                                                              (one INSERT ... SELECT from the transition table)
--- A table a migration adds is bound when this file is re-applied after it (so
--- this file changes with each: provision_domain_transfer_action, migration 0010).
+-- A table a migration adds is bound when this file is re-applied after it
+-- (provisioning/migrations.py re-applies every repeatable file after a migration).
 
 DO $$
 DECLARE

@@ -15,8 +15,8 @@
 -- Every table a job type completes (job_type.reference_table) gets the same
 -- chain, bound to its own <table>_validate and <table>_job_data functions.
 -- A provision table a migration adds is bound when this file is re-applied
--- after it (so this file changes with each: provision_domain_transfer_action,
--- migration 0010).
+-- after it (provisioning/migrations.py re-applies every repeatable file after a
+-- migration).
 DO $$
 DECLARE
     t TEXT;

@@ -277,6 +277,31 @@ def test_a_changed_stored_procedure_is_reapplied(
     assert report.reapplied == [str(helper.relative_to(copy))]
 
 
+def test_a_table_a_new_migration_adds_is_bound_by_the_unchanged_trigger_files(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade(database_url)
+    copy = tmp_path / "db"
+    _copy_tree(db_dir(), copy)
+    version = len(migrations()) + 1
+    (copy / "migrations" / f"{version:04d}_audited_note.sql").write_text(
+        "CREATE TABLE audited_note (id INT PRIMARY KEY, body TEXT) INHERITS (class.audit_trail);\n"
+    )
+    monkeypatch.setenv("PROVISIONING_DB_DIR", str(copy))
+
+    report = upgrade(database_url)
+    assert report.applied == [f"migrations/{version:04d}_audited_note.sql"]
+    assert len(report.reapplied) == len(repeatable_files())  # none of them changed
+    with psycopg.connect(database_url) as conn:
+        triggers = {
+            row[0]
+            for row in conn.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audited_note'::regclass"
+            )
+        }
+    assert {"trg_20_touch", "trg_30_audit", "trg_30_audit_insert"} <= triggers
+
+
 def test_a_changed_released_migration_is_refused(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
