@@ -69,6 +69,7 @@ SQL = named_blocks(Path(__file__).with_name("executor.sql"))
 JOBS = 5_000
 ROUNDS = 3
 CONCURRENCY = 8
+COMPLETE_BATCH = Settings.model_fields["executor_complete_batch"].default
 JOB_TYPE = "provision_domain"
 UNTIL_IDLE = 1.0  # seconds without work before our worker returns (not timed)
 LEASE = timedelta(seconds=30)  # the raw SQL ceiling's claims
@@ -256,10 +257,12 @@ def baseline_round(services: Services, index: int) -> float:
 
 
 def ceiling_round(services: Services, index: int) -> float:
-    """The raw SQL ceiling: claim CONCURRENCY jobs, complete them in one statement, again.
+    """The raw SQL ceiling: the worker's statements with no Python work between them.
 
-    The same job API as the worker, on one connection, with no Python work between
-    the two statements: what the database allows one executor process.
+    On one connection: claim CONCURRENCY jobs, again and again, writing the
+    completions in one statement per COMPLETE_BATCH (or when a claim comes back
+    short), as the worker batches them while the queue is busy: what the
+    database allows one executor process.
     """
     url = services.create_database(f"bench_executor_ceiling_{index}")
     upgrade(url)
@@ -268,15 +271,18 @@ def ceiling_round(services: Services, index: int) -> float:
         conn.execute(SQL["analyze"])
         start = _clock(url)
         claim = {"owner": "ceiling", "limit": CONCURRENCY, "lease": LEASE, "types": None}
-        while jobs := conn.execute(query("job", "claim"), claim).fetchall():
-            conn.execute(
-                query("job", "complete_many"),
-                {
-                    "owner": "ceiling",
-                    "job_ids": [job[0] for job in jobs],
-                    "results": ["{}"] * len(jobs),
-                },
-            )
+        held: list[Any] = []
+        while True:
+            jobs = conn.execute(query("job", "claim"), claim).fetchall()
+            held.extend(job[0] for job in jobs)
+            if held and (len(held) >= COMPLETE_BATCH or len(jobs) < CONCURRENCY):
+                conn.execute(
+                    query("job", "complete_many"),
+                    {"owner": "ceiling", "job_ids": held, "results": ["{}"] * len(held)},
+                )
+                held = []
+            if not jobs:
+                break
     return _span_rate(url, SQL["completed_span"], start, "raw SQL ceiling")
 
 
@@ -296,7 +302,8 @@ def run(services: Services) -> Comparison:
     top = statistics.median(ceiling)
     comparison.figures["raw_sql_ceiling"] = top
     comparison.notes.append(
-        f"raw SQL ceiling (claim {CONCURRENCY}, complete them in one statement, no Python work):"
+        f"raw SQL ceiling (claim {CONCURRENCY} at a time, complete up to {COMPLETE_BATCH} in one"
+        " statement, no Python work):"
         f" {top:,.0f} jobs/s (rounds {min(ceiling):,.0f}..{max(ceiling):,.0f});"
         f" our executor at {comparison.candidate_median / top:.3f} of it"
     )

@@ -67,6 +67,7 @@ GRANT provisioning_ingest, provisioning_executor, provisioning_relay, provisioni
 REVOKE ALL ON FUNCTION job_claim(TEXT, INT, INTERVAL, TEXT[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_heartbeat(TEXT, UUID[], INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_complete(UUID, TEXT, JSONB, TEXT) FROM PUBLIC;
+REVOKE ALL ON FUNCTION job_complete_many(TEXT, UUID[], JSONB[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_fail(UUID, TEXT, TEXT, JSONB, BOOLEAN, INTERVAL, INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_reclaim_expired(INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION provision_domain_transfer_resolve(TEXT, TEXT, TEXT, JSONB, TEXT) FROM PUBLIC;
@@ -110,6 +111,7 @@ GRANT SELECT ON tenant, customer, tenant_customer, accreditation, tld, accredita
 GRANT EXECUTE ON FUNCTION job_claim(TEXT, INT, INTERVAL, TEXT[]),
                           job_heartbeat(TEXT, UUID[], INTERVAL),
                           job_complete(UUID, TEXT, JSONB, TEXT),
+                          job_complete_many(TEXT, UUID[], JSONB[]),
                           job_fail(UUID, TEXT, TEXT, JSONB, BOOLEAN, INTERVAL, INTERVAL),
                           job_reclaim_expired(INTERVAL)
    TO provisioning_executor;

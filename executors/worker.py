@@ -126,6 +126,8 @@ class Worker(Service[dict[str, Any]]):
         self.concurrency = settings.executor_concurrency
         self.lease = timedelta(seconds=settings.executor_lease_seconds)
         self.job_backoff = timedelta(seconds=settings.executor_backoff_seconds)
+        self.complete_batch = settings.executor_complete_batch
+        self.complete_delay = settings.executor_complete_delay_seconds
         self.stats = WorkerStats()
         self._queued_at: dict[uuid.UUID, datetime] = {}  # job id -> created (latency metric)
 
@@ -149,6 +151,8 @@ class Worker(Service[dict[str, Any]]):
     def _loop(self, until_idle: float | None) -> None:
         inflight: dict[Future[Result], Job] = {}
         unreported: list[tuple[Job, Result]] = []
+        held_since = 0.0  # when the oldest result in unreported came in
+        drained = True  # the last claim got fewer jobs than it asked for
         heartbeat_every = self.lease.total_seconds() / 3
         next_heartbeat = next_reclaim = next_registry_poll = time.monotonic()
         idle_since = time.monotonic()
@@ -156,13 +160,15 @@ class Worker(Service[dict[str, Any]]):
             while not (self.stopping and not inflight and not unreported):
                 self.liveness.beat()
                 for future in [f for f in inflight if f.done()]:
+                    if not unreported:
+                        held_since = time.monotonic()
                     unreported.append((inflight.pop(future), future.result()))
                 claimed = 0
                 try:
-                    self._report_all(unreported)
                     now = time.monotonic()
-                    if inflight and now >= next_heartbeat:
-                        self._heartbeat([job.id for job in inflight.values()])
+                    if (inflight or unreported) and now >= next_heartbeat:
+                        held = [job.id for job in inflight.values()]
+                        self._heartbeat(held + [job.id for job, _ in unreported])
                         next_heartbeat = now + heartbeat_every
                     if not self.stopping:
                         if now >= next_reclaim:
@@ -174,13 +180,20 @@ class Worker(Service[dict[str, Any]]):
                                 time.monotonic() + self.settings.executor_registry_poll_seconds
                             )
                         free = self.concurrency - len(inflight)
-                        for job in self._claim(free) if free else []:
-                            claimed += 1
-                            future = pool.submit(
-                                run_handler, job, self.handlers[job.type], self.backend
-                            )
-                            future.add_done_callback(lambda _: self.wake_event.set())
-                            inflight[future] = job
+                        if free:
+                            jobs = self._claim(free)
+                            claimed = len(jobs)
+                            drained = claimed < free
+                            for job in jobs:
+                                future = pool.submit(
+                                    run_handler, job, self.handlers[job.type], self.backend
+                                )
+                                future.add_done_callback(lambda _: self.wake_event.set())
+                                inflight[future] = job
+                    if unreported and self._report_due(
+                        unreported, held_since, running=bool(inflight), drained=drained
+                    ):
+                        self._report_all(unreported)
                 except Exception as exc:
                     if not is_transient(exc):
                         raise
@@ -191,9 +204,39 @@ class Worker(Service[dict[str, Any]]):
                     idle_since = time.monotonic()
                 elif until_idle is not None and time.monotonic() - idle_since >= until_idle:
                     break
-                if claimed and claimed == self.concurrency - (len(inflight) - claimed):
+                if claimed and not drained:
                     continue  # took all it could: there may be more right away
-                self.wait(self._sleep_seconds(next_heartbeat, bool(inflight)))
+                sleep = self._sleep_seconds(next_heartbeat, bool(inflight))
+                if unreported:
+                    sleep = min(sleep, held_since + self.complete_delay - time.monotonic())
+                self.wait(sleep)
+
+    def _report_due(
+        self,
+        unreported: list[tuple[Job, Result]],
+        held_since: float,
+        *,
+        running: bool,
+        drained: bool,
+    ) -> bool:
+        """Whether to report the results in hand now, or hold completions for a bigger batch.
+
+        As River's completer does, completions are written in batches while the
+        queue is busy: held until ``executor_complete_batch`` of them are in
+        hand, or the oldest has waited ``executor_complete_delay_seconds``
+        (the loop wakes for that). They go at once when the queue ran dry (the
+        last claim came back short: light load, where latency counts), when no
+        handler is running, when stopping, and whenever a result is a failure
+        or a retry.
+        """
+        return (
+            drained
+            or not running
+            or self.stopping
+            or len(unreported) >= self.complete_batch
+            or time.monotonic() - held_since >= self.complete_delay
+            or any(result.kind != "complete" for _, result in unreported)
+        )
 
     def _retry_later(self, exc: Exception) -> None:
         """The base's ``retry_later``, but a real pause while draining.

@@ -285,6 +285,20 @@ class Settings(BaseSettings):
     executor_backoff_seconds: float = Field(
         1.0, gt=0, le=3600, description="Base of a failed job's exponential retry backoff."
     )
+    executor_complete_batch: int = Field(
+        100,
+        ge=1,
+        le=10_000,
+        description="While the queue is busy, an executor writes completions in batches of "
+        "up to this many (one statement), as River does; when the queue runs dry they are "
+        "written at once.",
+    )
+    executor_complete_delay_seconds: float = Field(
+        0.02,
+        ge=0,
+        le=10,
+        description="The longest a completion waits for its batch while the queue is busy.",
+    )
     executor_registry_poll_seconds: float = Field(
         60.0,
         gt=0,

@@ -69,10 +69,9 @@ SELECT t.name AS type_name,
  ORDER BY t.name, s.name;
 
 -- name: complete_many
--- Complete several jobs in one round trip, as River batches completions: one
--- row per job in the order given; completed = FALSE where owner no longer
--- holds the lease. One refused result fails the whole statement: the caller
--- then completes them one by one.
-SELECT j.id, job_complete(j.id, %(owner)s, j.result, NULL) AS completed
-  FROM unnest(%(job_ids)s::UUID[], %(results)s::JSONB[]) WITH ORDINALITY AS j(id, result, n)
- ORDER BY j.n;
+-- Complete several jobs in one round trip and one UPDATE, as River batches
+-- completions: one row per job in the order given; completed = FALSE where
+-- owner no longer holds the lease. One refused result fails the whole
+-- statement: the caller then completes them one by one.
+SELECT c.job_id AS id, c.completed
+  FROM job_complete_many(%(owner)s, %(job_ids)s::UUID[], %(results)s::JSONB[]) c;

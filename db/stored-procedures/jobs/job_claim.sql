@@ -14,13 +14,21 @@ RETURNS SETOF job
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = public, pg_temp
+-- One plan, made once per session: a custom plan per call re-planned the
+-- statements below each time (about 0.4 ms of a 1 ms claim). The generic
+-- plans are index lookups (tests/db/test_hot_lookups.py).
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_queued          UUID := tc_id_from_name('job_status', 'queued');
-    v_processing      UUID := tc_id_from_name('job_status', 'processing');
-    v_final           UUID[] := ARRAY(SELECT id FROM job_status WHERE is_final);
-    v_prov_pending    UUID := tc_id_from_name('provision_status', 'pending');
-    v_prov_processing UUID := tc_id_from_name('provision_status', 'processing');
+    v_queued          UUID;
+    v_processing      UUID;
+    v_final           UUID[];
+    v_prov_pending    UUID;
+    v_prov_processing UUID;
+    v_jobs            job[];
+    v_table           TEXT;
+    v_ids             UUID[];
+    v_attempts        INT[];
 BEGIN
     IF NULLIF(p_owner, '') IS NULL THEN
         RAISE EXCEPTION 'job_claim: p_owner is required' USING ERRCODE = 'invalid_parameter_value';
@@ -32,7 +40,13 @@ BEGIN
         RAISE EXCEPTION 'job_claim: p_lease must be positive, got %', p_lease USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    RETURN QUERY
+    -- the statuses in one statement (five lookups were a tenth of a claim)
+    SELECT q.id, p.id, ARRAY(SELECT f.id FROM job_status f WHERE f.is_final)
+      INTO v_queued, v_processing, v_final
+      FROM job_status q, job_status p
+     WHERE q.name = 'queued'
+       AND p.name = 'processing';
+
     WITH candidate AS (
         SELECT j.id
           FROM job j
@@ -54,18 +68,47 @@ BEGIN
                lease_owner = p_owner,
                lease_expires_at = now() + p_lease,
                claimed_date = now()
-          FROM candidate c
-         WHERE j.id = c.id
+         -- by primary key, whatever the plan: a generic plan, which knows
+         -- nothing of p_limit, would otherwise hash-join a scan of every job
+         WHERE j.id = ANY (ARRAY(SELECT c.id FROM candidate c))
         RETURNING j.*
-    ), provision AS (
-        UPDATE class.provision p
-           SET status_id = v_prov_processing,
-               attempt_count = c.attempts
-          FROM claimed c
-         WHERE p.id = c.reference_id
-           AND p.status_id IN (v_prov_pending, v_prov_processing)
     )
-    SELECT * FROM claimed ORDER BY claimed.start_date, claimed.created_date;
+    SELECT array_agg(claimed ORDER BY claimed.start_date, claimed.created_date)
+      INTO v_jobs
+      FROM claimed;
+    IF v_jobs IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- Their provisions become processing, one UPDATE per provision table among
+    -- the claimed jobs (usually one): an UPDATE of class.provision would plan,
+    -- lock and probe every one of its fifteen tables for each claim.
+    FOR v_table, v_ids, v_attempts IN
+        SELECT t.reference_table, array_agg(j.reference_id), array_agg(j.attempts)
+          FROM unnest(v_jobs) j
+          JOIN job_type t ON t.id = j.type_id
+         WHERE j.reference_id IS NOT NULL
+           AND t.reference_table IS NOT NULL
+         GROUP BY t.reference_table
+    LOOP
+        IF v_prov_pending IS NULL THEN
+            SELECT pe.id, pr.id
+              INTO v_prov_pending, v_prov_processing
+              FROM provision_status pe, provision_status pr
+             WHERE pe.name = 'pending'
+               AND pr.name = 'processing';
+        END IF;
+        EXECUTE format(
+            'UPDATE %I p
+                SET status_id = $1,
+                    attempt_count = c.attempts
+               FROM unnest($2::UUID[], $3::INT[]) AS c(id, attempts)
+              WHERE p.id = c.id
+                AND p.status_id IN ($4, $1)', v_table)
+          USING v_prov_processing, v_ids, v_attempts, v_prov_pending;
+    END LOOP;
+
+    RETURN QUERY SELECT * FROM unnest(v_jobs);
 END;
 $$;
 
