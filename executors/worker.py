@@ -89,6 +89,33 @@ def _run_handler(job: Job, handler: Handler, backend: Backend) -> Result:
 
 
 @dataclass
+class _LoopState:
+    """What the executor loop holds between passes."""
+
+    next_heartbeat: float  # also when the first reclaim and registry poll are due
+    inflight: dict[Future[Result], Job] = field(default_factory=dict)
+    unreported: list[tuple[Job, Result]] = field(default_factory=list)
+    held_since: float = 0.0  # when the oldest result in unreported came in
+    drained: bool = True  # the last claim got fewer jobs than it asked for
+    next_reclaim: float = 0.0
+    next_registry_poll: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.next_reclaim = self.next_registry_poll = self.next_heartbeat
+
+    def collect_done(self) -> None:
+        """Move the finished handlers' results from ``inflight`` to ``unreported``."""
+        for future in [f for f in self.inflight if f.done()]:
+            if not self.unreported:
+                self.held_since = time.monotonic()
+            self.unreported.append((self.inflight.pop(future), future.result()))
+
+    def held_job_ids(self) -> list[uuid.UUID]:
+        """Every job whose lease this executor holds: running, or finished and not reported."""
+        return [job.id for job in self.inflight.values()] + [job.id for job, _ in self.unreported]
+
+
+@dataclass
 class WorkerStats:
     counts: Counter[str] = field(default_factory=Counter)
 
@@ -149,76 +176,67 @@ class Worker(Service[dict[str, Any]]):
         return self.stats
 
     def _loop(self, until_idle: float | None) -> None:
-        inflight: dict[Future[Result], Job] = {}
-        unreported: list[tuple[Job, Result]] = []
-        held_since = 0.0  # when the oldest result in unreported came in
-        drained = True  # the last claim got fewer jobs than it asked for
-        heartbeat_every = self.lease.total_seconds() / 3
-        next_heartbeat = next_reclaim = next_registry_poll = time.monotonic()
+        state = _LoopState(time.monotonic())
         idle_since = time.monotonic()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="job") as pool:
-            while not (self.stopping and not inflight and not unreported):
+            while not (self.stopping and not state.inflight and not state.unreported):
                 self.liveness.beat()
-                for future in [f for f in inflight if f.done()]:
-                    if not unreported:
-                        held_since = time.monotonic()
-                    unreported.append((inflight.pop(future), future.result()))
+                state.collect_done()
                 claimed = 0
                 try:
-                    now = time.monotonic()
-                    if (inflight or unreported) and now >= next_heartbeat:
-                        held = [job.id for job in inflight.values()]
-                        self._heartbeat(held + [job.id for job, _ in unreported])
-                        next_heartbeat = now + heartbeat_every
+                    self._periodic(state)
                     if not self.stopping:
-                        if now >= next_reclaim:
-                            self._reclaim()
-                            next_reclaim = now + self.settings.executor_poll_seconds
-                        if now >= next_registry_poll:
-                            self._registry_poll()
-                            next_registry_poll = (
-                                time.monotonic() + self.settings.executor_registry_poll_seconds
-                            )
-                        free = self.concurrency - len(inflight)
-                        if free:
-                            jobs = self._claim(free)
-                            claimed = len(jobs)
-                            drained = claimed < free
-                            for job in jobs:
-                                future = pool.submit(
-                                    run_handler, job, self.handlers[job.type], self.backend
-                                )
-                                future.add_done_callback(lambda _: self.wake_event.set())
-                                inflight[future] = job
-                    if unreported and self._report_due(
-                        unreported, held_since, running=bool(inflight), drained=drained
-                    ):
-                        self._report_all(unreported)
+                        claimed = self._claim_into(state, pool)
+                    if state.unreported and self._report_due(state):
+                        self._report_all(state.unreported)
                 except Exception as exc:
                     if not is_transient(exc):
                         raise
                     self._retry_later(exc)
                     continue
                 self.backoff.reset()
-                if inflight or claimed or unreported:
+                if state.inflight or claimed or state.unreported:
                     idle_since = time.monotonic()
                 elif until_idle is not None and time.monotonic() - idle_since >= until_idle:
                     break
-                if claimed and not drained:
+                if claimed and not state.drained:
                     continue  # took all it could: there may be more right away
-                sleep = self._sleep_seconds(next_heartbeat, bool(inflight))
-                if unreported:
-                    sleep = min(sleep, held_since + self.complete_delay - time.monotonic())
+                sleep = self._sleep_seconds(state.next_heartbeat, bool(state.inflight))
+                if state.unreported:
+                    sleep = min(sleep, state.held_since + self.complete_delay - time.monotonic())
                 self.wait(sleep)
 
-    def _report_due(
-        self,
-        unreported: list[tuple[Job, Result]],
-        held_since: float,
-        *,
-        running: bool,
-        drained: bool,
-    ) -> bool:
+    def _periodic(self, state: _LoopState) -> None:
+        """Heartbeat the leases held; reclaim expired ones; read the registries' poll queues."""
+        now = time.monotonic()
+        if (state.inflight or state.unreported) and now >= state.next_heartbeat:
+            self._heartbeat(state.held_job_ids())
+            state.next_heartbeat = now + self.lease.total_seconds() / 3
+        if self.stopping:
+            return
+        if now >= state.next_reclaim:
+            self._reclaim()
+            state.next_reclaim = now + self.settings.executor_poll_seconds
+        if now >= state.next_registry_poll:
+            self._registry_poll()
+            state.next_registry_poll = (
+                time.monotonic() + self.settings.executor_registry_poll_seconds
+            )
+
+    def _claim_into(self, state: _LoopState, pool: ThreadPoolExecutor) -> int:
+        """Claim jobs for the free handler slots and start them; how many were claimed."""
+        free = self.concurrency - len(state.inflight)
+        if not free:
+            return 0
+        jobs = self._claim(free)
+        state.drained = len(jobs) < free
+        for job in jobs:
+            future = pool.submit(run_handler, job, self.handlers[job.type], self.backend)
+            future.add_done_callback(lambda _: self.wake_event.set())
+            state.inflight[future] = job
+        return len(jobs)
+
+    def _report_due(self, state: _LoopState) -> bool:
         """Whether to report the results in hand now, or hold completions for a bigger batch.
 
         As River's completer does, completions are written in batches while the
@@ -229,12 +247,13 @@ class Worker(Service[dict[str, Any]]):
         handler is running, when stopping, and whenever a result is a failure
         or a retry.
         """
+        unreported = state.unreported
         return (
-            drained
-            or not running
+            state.drained
+            or not state.inflight
             or self.stopping
             or len(unreported) >= self.complete_batch
-            or time.monotonic() - held_since >= self.complete_delay
+            or time.monotonic() - state.held_since >= self.complete_delay
             or any(result.kind != "complete" for _, result in unreported)
         )
 
@@ -327,6 +346,7 @@ class Worker(Service[dict[str, Any]]):
             self.stats.counts[outcome] += 1
             observability.record_job(job.type, outcome, self._queued_at.pop(job.id, None))
         self.stats.counts["batched_completions"] += len(completes)
+        self.stats.counts["completion_statements"] += 1
         return True
 
     def _report(self, job: Job, result: Result) -> None:

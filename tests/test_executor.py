@@ -542,3 +542,49 @@ def test_results_in_hand_are_completed_in_one_statement(
     assert worker.stats.counts["completed"] == 3
     assert [status_of(db, "provision_host", row["id"]) for row in rows] == [("completed", None)] * 3
     worker.drop_connection()
+
+
+def test_a_busy_queue_completes_in_batches_bigger_than_the_concurrency(
+    db: Conn, provisioning_db: str, sandbox: SandboxBackend
+) -> None:
+    """River's batch completer: results are held while claims keep coming back full."""
+    rows = [insert_provision(db, "provision_host", name=f"ns{i}.busy.info") for i in range(80)]
+
+    def answers(job: Job, backend: Backend) -> dict[str, Any]:
+        return {"roid": f"H-{job.data['name']}"}
+
+    settings = settings_for(
+        provisioning_db, executor_complete_batch=20, executor_complete_delay_seconds=10
+    )
+    handlers = {**HANDLERS, "provision_host": answers}
+    stats = Worker(settings, sandbox, handlers=handlers).run(until_idle=0.5)
+
+    assert stats.counts["completed"] == 80
+    # 4 handlers at a time, yet most statements completed 20 jobs (the last ones,
+    # fewer; a lone result goes through job_complete)
+    singles = 80 - stats.counts["batched_completions"]
+    assert stats.counts["completion_statements"] + singles <= 80 // 20 + 2, dict(stats.counts)
+    statuses = {status_of(db, "provision_host", row["id"]) for row in rows}
+    assert statuses == {("completed", None)}
+
+
+def test_a_queue_that_runs_dry_completes_at_once_without_waiting_for_a_batch(
+    db: Conn, provisioning_db: str, sandbox: SandboxBackend
+) -> None:
+    """Light load: the claim comes back short, so the result is written with no hold."""
+    settings = settings_for(
+        provisioning_db, executor_complete_batch=100, executor_complete_delay_seconds=10
+    )
+    worker = Worker(settings, sandbox)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        row = insert_provision(db, "provision_host", name="ns1.alone.info")
+        deadline = time.monotonic() + 8  # below the 10 s hold it must not wait for
+        while status_of(db, "provision_host", row["id"])[0] != "completed":
+            assert time.monotonic() < deadline, "the completion was held"
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+    assert worker.stats.counts["completed"] == 1
