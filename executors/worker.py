@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from psycopg.rows import dict_row
@@ -287,7 +287,7 @@ class Worker(Service[dict[str, Any]]):
         rows = (
             self.connection()
             .execute(
-                query("job", "claim"),
+                query("job", "claim_to_run"),
                 {"owner": self.owner, "limit": limit, "lease": self.lease, "types": self.types},
             )
             .fetchall()
@@ -335,6 +335,7 @@ class Worker(Service[dict[str, Any]]):
             if is_transient(exc) or self.connection().broken:
                 raise
             return False
+        now = datetime.now(UTC)
         for (job, _), row in zip(completes, rows, strict=True):
             outcome = "completed" if row["completed"] else "lost"
             if outcome == "lost":
@@ -344,7 +345,7 @@ class Worker(Service[dict[str, Any]]):
                     job.type,
                 )
             self.stats.counts[outcome] += 1
-            observability.record_job(job.type, outcome, self._queued_at.pop(job.id, None))
+            observability.record_job(job.type, outcome, self._queued_at.pop(job.id, None), now)
         self.stats.counts["batched_completions"] += len(completes)
         self.stats.counts["completion_statements"] += 1
         return True

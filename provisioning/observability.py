@@ -204,12 +204,27 @@ def job_log_fields(job_id: object, data: Mapping[str, Any]) -> dict[str, object]
     }
 
 
-def record_job(job_type: str, outcome: str, queued_at: datetime | None = None) -> None:
-    """One reported run of a job; a completed one also observes its queued → completed time."""
-    JOBS.labels(job_type, _JOB_OUTCOMES.get(outcome, outcome)).inc()
+def record_job(
+    job_type: str, outcome: str, queued_at: datetime | None = None, now: datetime | None = None
+) -> None:
+    """One reported run of a job; a completed one also observes its queued → completed time.
+
+    ``now``: the time of the report, when a batch of them shares one.
+    """
+    _job_counter(job_type, _JOB_OUTCOMES.get(outcome, outcome)).inc()
     if outcome == "completed" and queued_at is not None:
-        latency = (datetime.now(UTC) - queued_at).total_seconds()
-        JOB_LATENCY.labels(job_type).observe(max(0.0, latency))
+        latency = ((now or datetime.now(UTC)) - queued_at).total_seconds()
+        _job_latency(job_type).observe(max(0.0, latency))
+
+
+@functools.cache
+def _job_counter(job_type: str, outcome: str) -> Any:
+    return JOBS.labels(job_type, outcome)
+
+
+@functools.cache
+def _job_latency(job_type: str) -> Any:
+    return JOB_LATENCY.labels(job_type)
 
 
 def record_relay_batch(outbox: str, *, published: int, failed: bool, backlog: int | None) -> None:

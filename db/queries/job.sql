@@ -14,6 +14,17 @@ SELECT j.*,
   FROM job_claim(%(owner)s, %(limit)s, %(lease)s::INTERVAL, %(types)s::TEXT[]) j
   JOIN job_type t ON t.id = j.type_id;
 
+-- name: claim_to_run
+-- The executor's claim: the same as claim, with only what running a job needs.
+SELECT j.id,
+       t.name AS type_name,
+       j.data,
+       j.attempts,
+       j.max_attempts,
+       j.created_date
+  FROM job_claim(%(owner)s, %(limit)s, %(lease)s::INTERVAL, %(types)s::TEXT[]) j
+  JOIN job_type t ON t.id = j.type_id;
+
 -- name: heartbeat
 -- Extend the leases owner still holds; returns how many were extended.
 SELECT job_heartbeat(%(owner)s, %(job_ids)s::UUID[], %(lease)s::INTERVAL) AS extended;

@@ -1,6 +1,6 @@
 -- Triggers on job.
 --   trg_10_set_defaults      BEFORE INSERT   max_attempts from job_type, start queued (jobs inserted without max_attempts)
---   trg_20_touch             BEFORE UPDATE   updated_date
+--   trg_20_touch             BEFORE UPDATE   updated_date (unless the UPDATE set it)
 --   trg_30_notify_inserted   AFTER INSERT, per statement   NOTIFY job_runnable, once per job type
 --   trg_30_notify_runnable   AFTER UPDATE OF status_id     NOTIFY job_runnable (re-queued)
 --   trg_40_status_changed    AFTER UPDATE OF status_id   final status -> complete/fail the provision (post/)
@@ -16,8 +16,13 @@
 -- and skips a function call per job.
 CREATE OR REPLACE TRIGGER trg_10_set_defaults BEFORE INSERT ON job
     FOR EACH ROW WHEN (NEW.max_attempts IS NULL) EXECUTE FUNCTION job_set_defaults();
+-- The job API's own UPDATEs (job_claim, job_complete, job_complete_many) set
+-- updated_date themselves and skip the call; any other UPDATE still gets it.
 CREATE OR REPLACE TRIGGER trg_20_touch BEFORE UPDATE ON job
-    FOR EACH ROW EXECUTE FUNCTION job_touch();
+    FOR EACH ROW
+    WHEN (NEW.updated_date IS NOT DISTINCT FROM OLD.updated_date
+          OR NEW.created_date IS DISTINCT FROM OLD.created_date)
+    EXECUTE FUNCTION job_touch();
 CREATE OR REPLACE TRIGGER trg_30_notify_inserted AFTER INSERT ON job
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION job_notify_inserted();

@@ -67,7 +67,8 @@ BEGIN
                attempts = j.attempts + 1,
                lease_owner = p_owner,
                lease_expires_at = now() + p_lease,
-               claimed_date = now()
+               claimed_date = now(),
+               updated_date = now()
          -- by primary key, whatever the plan: a generic plan, which knows
          -- nothing of p_limit, would otherwise hash-join a scan of every job
          WHERE j.id = ANY (ARRAY(SELECT c.id FROM candidate c))

@@ -21,7 +21,8 @@ BEGIN
            result_data = p_result,
            result_message = p_message,
            lease_expires_at = NULL,
-           end_date = now()
+           end_date = now(),
+           updated_date = now()
      WHERE id = p_job_id
        AND lease_owner = p_owner
        AND status_id = tc_id_from_name('job_status', 'processing');

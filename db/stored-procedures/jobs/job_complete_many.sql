@@ -35,7 +35,8 @@ BEGIN
                result_data = r.result,
                result_message = NULL,
                lease_expires_at = NULL,
-               end_date = now()
+               end_date = now(),
+               updated_date = now()
           FROM unnest(p_job_ids, p_results) AS r(id, result)
          WHERE j.id = r.id
            -- by primary key whatever the plan (a generic one cannot size the arrays)
