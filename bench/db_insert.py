@@ -51,7 +51,7 @@ def run(services: Services) -> Comparison:
                             "names": names,
                             "request_ids": [uuid.uuid4() for _ in range(BATCH)],
                             "job_ids": [uuid.uuid4() for _ in range(BATCH)],
-                            "pws": [_auth_code() for _ in range(BATCH)],
+                            "pws": [auth_code() for _ in range(BATCH)],
                         }
                         with conn.transaction():
                             conn.execute(statement, values)
@@ -94,7 +94,8 @@ def run(services: Services) -> Comparison:
         return comparison
 
 
-def _auth_code() -> str:
+def auth_code() -> str:
+    """An auth code as a client would make one (the baseline gives the chain's own)."""
     return "".join(secrets.choice(AUTH_CODE_ALPHABET) for _ in range(16))
 
 

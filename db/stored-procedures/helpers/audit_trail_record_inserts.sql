@@ -5,7 +5,7 @@
 --
 -- Inserts only: rows are always inserted into the table itself, whose statement
 -- triggers fire. UPDATE and DELETE stay row-level (audit_trail_record), since a
--- statement through the parent (job_claim updates class.provision) fires the
+-- statement through the parent (an UPDATE of class.provision) fires the
 -- children's row triggers but not their statement triggers.
 CREATE OR REPLACE FUNCTION audit_trail_record_inserts()
 RETURNS TRIGGER
