@@ -20,6 +20,7 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,61 +120,41 @@ def _candidate_round(bootstrap: str, topic: str, url: str) -> float:
 
 def _ceiling_round(bootstrap: str, topic: str, url: str) -> float:
     """Decode, and COPY the rows into a table with no trigger, index or constraint."""
-    codec = SingleObjectCodec()
-    consumer = _bare_consumer(bootstrap, topic)
-    seen = 0
-    first: float | None = None
     with psycopg.connect(url) as conn:
         conn.execute(SQL["create_plain_table"])
         conn.commit()
-        while seen < MESSAGES:
-            messages = consumer.consume(BATCH, 1.0)
-            if not messages:
-                continue
-            first = first or time.monotonic()
-            rows: list[tuple[Any, ...]] = []
-            for message in messages:
-                datum = codec.decode(REQUEST, message.value() or b"", topic)
-                payload = datum["payload"]
-                rows.append(
-                    (
-                        datum["request_id"],
-                        datum["tenant_customer_id"],
-                        datum["accreditation"],
-                        payload["name"],
-                        payload["registration_period"],
-                        payload["nameservers"],
-                        Jsonb(datum["order_metadata"]),
-                        None,
-                    )
-                )
+
+        def write(data: list[dict[str, Any]]) -> None:
             with conn.cursor().copy(SQL["copy_plain"]) as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for datum in data:
+                    payload = datum["payload"]
+                    copy.write_row(
+                        (
+                            datum["request_id"],
+                            datum["tenant_customer_id"],
+                            datum["accreditation"],
+                            payload["name"],
+                            payload["registration_period"],
+                            payload["nameservers"],
+                            Jsonb(datum["order_metadata"]),
+                            None,
+                        )
+                    )
             conn.commit()
-            seen += len(messages)
-    consumer.close()
-    return MESSAGES / (time.monotonic() - (first or 0.0))
+
+        return _bare_round(bootstrap, topic, write)
 
 
 def _writes_floor_round(bootstrap: str, topic: str, url: str) -> float:
     """Decode, and write the rows the trigger chain writes, by plain INSERTs."""
-    codec = SingleObjectCodec()
-    consumer = _bare_consumer(bootstrap, topic)
-    seen = 0
-    first: float | None = None
     with psycopg.connect(url) as conn:
         conn.execute(db_insert.SQL["create_plain_tables"])
         cursor = conn.execute(db_insert.SQL["target_ids"])
         columns = [c.name for c in cursor.description or []]
         ids = dict(zip(columns, cursor.fetchone() or (), strict=True))
         conn.commit()
-        while seen < MESSAGES:
-            messages = consumer.consume(BATCH, 1.0)
-            if not messages:
-                continue
-            first = first or time.monotonic()
-            data = [codec.decode(REQUEST, m.value() or b"", topic) for m in messages]
+
+        def write(data: list[dict[str, Any]]) -> None:
             conn.execute(
                 db_insert.SQL["insert_plain_writes"],
                 {
@@ -185,7 +166,26 @@ def _writes_floor_round(bootstrap: str, topic: str, url: str) -> float:
                 },
             )
             conn.commit()
-            seen += len(messages)
+
+        return _bare_round(bootstrap, topic, write)
+
+
+def _bare_round(bootstrap: str, topic: str, write: Callable[[list[dict[str, Any]]], None]) -> float:
+    """A bare consumer reading every message, decoding each batch and handing it to ``write``.
+
+    Messages/s from the first batch to the end of the last ``write``.
+    """
+    codec = SingleObjectCodec()
+    consumer = _bare_consumer(bootstrap, topic)
+    seen = 0
+    first: float | None = None
+    while seen < MESSAGES:
+        messages = consumer.consume(BATCH, 1.0)
+        if not messages:
+            continue
+        first = first or time.monotonic()
+        write([codec.decode(REQUEST, m.value() or b"", topic) for m in messages])
+        seen += len(messages)
     consumer.close()
     return MESSAGES / (time.monotonic() - (first or 0.0))
 

@@ -14,9 +14,7 @@ RETURNS TABLE (job_id UUID, completed BOOLEAN)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = public, pg_temp
--- One plan, made once per session: a custom plan per call re-planned the
--- statements below each time (about 0.4 ms of a 1 ms claim). The generic
--- plans are index lookups (tests/db/test_hot_lookups.py).
+-- one plan per session, as job_claim
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
