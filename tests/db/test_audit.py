@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.db.helpers import (
     ALICE,
@@ -141,3 +143,45 @@ def test_a_direct_update_is_logged_and_a_no_op_update_is_not(db: Conn) -> None:
         datetime.fromisoformat(v["updated_date"]) for v in (last["old_value"], last["new_value"])
     ]
     assert updated[1] >= updated[0]
+
+
+_SECRET = st.one_of(
+    st.none(),
+    st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12),
+)
+
+
+# one table per example would be slow: the examples share one, told apart by id
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.tuples(_SECRET, _SECRET, st.booleans()), min_size=1, max_size=6))
+def test_rows_inserted_in_a_statement_are_logged_as_audit_redact_makes_them(
+    db: Conn, rows: list[tuple[str | None, str | None, bool]]
+) -> None:
+    """The statement-level insert trigger logs each row of a multi-row insert redacted as
+    audit_redact makes it, whichever secret columns hold a value."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS audit_probe"
+        " (id UUID PRIMARY KEY DEFAULT gen_random_uuid(), pw TEXT, auth_info TEXT, note TEXT)"
+    )
+    db.execute(
+        "CREATE OR REPLACE TRIGGER trg_audit_inserts AFTER INSERT ON audit_probe"
+        " REFERENCING NEW TABLE AS new_rows"
+        " FOR EACH STATEMENT EXECUTE FUNCTION audit_trail_record_inserts()"
+    )
+    inserted = fetch_all(
+        db,
+        "INSERT INTO audit_probe (pw, auth_info, note)"
+        " SELECT * FROM unnest(%(pw)s::TEXT[], %(auth)s::TEXT[], %(note)s::TEXT[])"
+        " RETURNING id, audit_redact(to_jsonb(audit_probe.*)) AS expected",
+        {
+            "pw": [pw for pw, _, _ in rows],
+            "auth": [auth for _, auth, _ in rows],
+            "note": ["kept" if keep else None for _, _, keep in rows],
+        },
+    )
+    for row in inserted:
+        (logged,) = _log(db, "audit_probe", row["id"])
+        assert logged["new_value"] == row["expected"]
+        assert logged["operation"] == "INSERT"
