@@ -571,20 +571,35 @@ def test_a_busy_queue_completes_in_batches_bigger_than_the_concurrency(
 def test_a_queue_that_runs_dry_completes_at_once_without_waiting_for_a_batch(
     db: Conn, provisioning_db: str, sandbox: SandboxBackend
 ) -> None:
-    """Light load: the claim comes back short, so the result is written with no hold."""
+    """Light load: the claim comes back short, so a result is written with no hold, even
+    while another handler is still running (so "nothing running" is not what sends it)."""
+    release = threading.Event()
+
+    def answers(job: Job, backend: Backend) -> dict[str, Any]:
+        if job.data["name"].startswith("slow"):
+            assert release.wait(30), "the slow handler was never released"
+        return {"roid": f"H-{job.data['name']}"}
+
     settings = settings_for(
         provisioning_db, executor_complete_batch=100, executor_complete_delay_seconds=10
     )
-    worker = Worker(settings, sandbox)
+    worker = Worker(settings, sandbox, handlers={**HANDLERS, "provision_host": answers})
     thread = threading.Thread(target=worker.run)
     thread.start()
     try:
-        row = insert_provision(db, "provision_host", name="ns1.alone.info")
+        slow = insert_provision(db, "provision_host", name="slow.alone.info")
+        deadline = time.monotonic() + 8
+        while status_of(db, "provision_host", slow["id"])[0] != "processing":
+            assert time.monotonic() < deadline, "the slow job was not claimed"
+            time.sleep(0.05)
+        quick = insert_provision(db, "provision_host", name="ns1.alone.info")
         deadline = time.monotonic() + 8  # below the 10 s hold it must not wait for
-        while status_of(db, "provision_host", row["id"])[0] != "completed":
+        while status_of(db, "provision_host", quick["id"])[0] != "completed":
             assert time.monotonic() < deadline, "the completion was held"
             time.sleep(0.05)
+        assert status_of(db, "provision_host", slow["id"])[0] == "processing"
     finally:
+        release.set()
         worker.stop()
         thread.join(timeout=30)
-    assert worker.stats.counts["completed"] == 1
+    assert worker.stats.counts["completed"] == 2
